@@ -1,0 +1,3 @@
+"""jwp: a job worker system in Python that speaks the jobworkerp gRPC API."""
+
+__version__ = "0.1.0"
