@@ -1,0 +1,5 @@
+"""`python -m jwp` runs the `jwp` command."""
+
+from jwp.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The `jwp` command line."""

@@ -1,0 +1,181 @@
+"""Server settings, read from the environment and a `.env` file.
+
+Names and defaults follow the jobworkerp environment variables so that an
+existing `.env` keeps working. `dot.env` at the top of the repository lists
+every variable with its default and meaning; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_CHANNEL = "__default_job_channel__"
+"""Channel name stored for workers without a channel; API responses show it as absent."""
+
+
+class StorageType(enum.StrEnum):
+    """Where jobs wait: in this process (Standalone) or in Redis (Scalable)."""
+
+    STANDALONE = "Standalone"
+    SCALABLE = "Scalable"
+
+
+class Role(enum.StrEnum):
+    """What one `jwp serve` process runs."""
+
+    ALL = "all"
+    FRONT = "front"
+    WORKER = "worker"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting of `jwp serve`; field names are the env var names in lower case."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        # `NAME=` in .env (as in dot.env) means "use the default".
+        env_ignore_empty=True,
+    )
+
+    storage_type: StorageType = StorageType.STANDALONE
+    """Standalone keeps immediate jobs in memory; Scalable keeps them in Redis."""
+
+    storage_restore_at_startup: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("storage_restore_at_startup", "storage_reflesh_from_rdb"),
+    )
+    """Put WITH_BACKUP jobs left in the RDB back on their queues at start-up."""
+
+    sqlite_url: str = "sqlite://jobworkerp.sqlite3"
+    """SQLite database file as `sqlite://PATH` (relative or absolute path) or a SQLAlchemy URL."""
+
+    sqlite_max_connections: int = Field(default=20, ge=1)
+    """Size of the SQLite connection pool."""
+
+    job_queue_expire_job_result_seconds: int = Field(default=3600, ge=1)
+    """Lifetime of a DIRECT result waiting for its caller, and the default Listen wait, in s."""
+
+    job_queue_fetch_interval: int = Field(default=1000, ge=10)
+    """RDB poll interval in ms; jobs due later than now + this interval are stored in the RDB."""
+
+    worker_default_concurrency: int = Field(default=4, ge=1)
+    """Jobs the default channel runs at once in one process."""
+
+    worker_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Extra channels this process serves, comma-separated."""
+
+    worker_channel_concurrencies: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    """Concurrency of each extra channel, comma-separated, in the order of WORKER_CHANNELS."""
+
+    grpc_addr: str = "[::1]:9000"
+    """Address the gRPC server listens on; the default is loopback only."""
+
+    log_level: str = "INFO"
+    """Level of the root logger: DEBUG, INFO, WARNING or ERROR."""
+
+    log_file_dir: Path | None = None
+    """Folder for a `jwp.log` file; unset writes no file."""
+
+    log_use_json: bool = False
+    """Write one JSON object per log record instead of text lines."""
+
+    log_use_stdout: bool = True
+    """Write log records to standard output (standard error when false and no file is set)."""
+
+    log_app_name: str = "jwp"
+    """Name stamped on JSON log records."""
+
+    jwp_node_id: int | None = Field(default=None, ge=0, le=1023)
+    """Snowflake node id of this process (0-1023); unset derives one from the host address."""
+
+    jwp_shutdown_grace_ms: int = Field(default=30_000, ge=0)
+    """How long a stopping server waits for running jobs before cancelling them, in ms."""
+
+    jwp_kill_grace_ms: int = Field(default=5_000, ge=0)
+    """After SIGTERM, how long a stopped job's processes get before SIGKILL, in ms."""
+
+    jwp_command_output_limit_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    """Captured stdout and stderr of a COMMAND job are each cut to this size, in bytes."""
+
+    @field_validator("worker_channels", mode="before")
+    @classmethod
+    def _parse_channels(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("worker_channel_concurrencies", mode="before")
+    @classmethod
+    def _parse_concurrencies(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"}:
+            raise ValueError(f"LOG_LEVEL {value!r} is not one of DEBUG, INFO, WARNING, ERROR")
+        return "WARNING" if level == "WARN" else level
+
+    @model_validator(mode="after")
+    def _check_channels(self) -> Settings:
+        if len(self.worker_channels) != len(self.worker_channel_concurrencies):
+            raise ValueError(
+                f"WORKER_CHANNELS names {len(self.worker_channels)} channels but "
+                f"WORKER_CHANNEL_CONCURRENCIES gives {len(self.worker_channel_concurrencies)} "
+                "values; give one concurrency per channel, in the same order"
+            )
+        for name, concurrency in zip(
+            self.worker_channels, self.worker_channel_concurrencies, strict=True
+        ):
+            if concurrency < 1:
+                raise ValueError(f"concurrency of channel {name!r} is {concurrency}; use 1 or more")
+        if DEFAULT_CHANNEL in self.worker_channels:
+            raise ValueError(
+                f"WORKER_CHANNELS must not name {DEFAULT_CHANNEL!r}; "
+                "set WORKER_DEFAULT_CONCURRENCY for the default channel"
+            )
+        return self
+
+    def channel_concurrencies(self) -> dict[str, int]:
+        """Map every channel this process serves, the default one first, to its concurrency."""
+        channels = {DEFAULT_CHANNEL: self.worker_default_concurrency}
+        channels.update(zip(self.worker_channels, self.worker_channel_concurrencies, strict=True))
+        return channels
+
+    def sqlalchemy_sqlite_url(self) -> str:
+        """Return SQLITE_URL in the form SQLAlchemy's aiosqlite dialect expects."""
+        return sqlite_url_for_sqlalchemy(self.sqlite_url)
+
+
+def sqlite_url_for_sqlalchemy(url: str) -> str:
+    """Turn a SQLITE_URL into the `sqlite+aiosqlite:///PATH` form SQLAlchemy expects.
+
+    `sqlite://PATH` and `sqlite3://PATH` are the jobworkerp forms: the text
+    after `://` is the file path as written, so `sqlite://jobs.db` is relative
+    to the working directory and `sqlite:///var/lib/jobs.db` is absolute. A
+    query string such as `?mode=rwc` is dropped. `sqlite+aiosqlite://` URLs
+    pass through unchanged, and `:memory:` keeps the database in memory.
+    """
+    if url.startswith("sqlite+aiosqlite://"):
+        return url
+    path = url
+    for prefix in ("sqlite3://", "sqlite://"):
+        if url.startswith(prefix):
+            path = url[len(prefix) :].split("?", 1)[0]
+            break
+    if path in ("", ":memory:"):
+        return "sqlite+aiosqlite:///:memory:"
+    return f"sqlite+aiosqlite:///{path}"

@@ -1,0 +1,1 @@
+"""The jwp server: storage, queues, dispatch, runners and the gRPC API."""

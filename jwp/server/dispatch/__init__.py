@@ -1,0 +1,1 @@
+"""Taking jobs from queues and the RDB, running them in channel slots, recording outcomes."""

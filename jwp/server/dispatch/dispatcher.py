@@ -1,0 +1,181 @@
+"""Channel dispatchers: take jobs from the queue and the RDB poller, run them in slots.
+
+Each channel this process serves has a slot pool of its concurrency and a
+fetch loop on the immediate queue; the RDB poller feeds the same slots.
+Running jobs are tracked by id, so a cancel request reaches them and a
+shutdown can wait for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from jwp.server.queue import JobQueue, JobStatusMap, QueuedJob
+from jwp.server.workers import WorkerManager
+
+from .executor import JobExecutor
+from .run import JobRun, StopReason
+from .slots import SlotPool
+
+logger = logging.getLogger(__name__)
+
+# How long one fetch waits on an empty queue before the loop checks again
+# whether it should stop, in s.
+FETCH_WAIT_S = 1.0
+
+
+@dataclass
+class ChannelState:
+    """The slots and fetch loop of one channel."""
+
+    name: str
+    slots: SlotPool
+    fetch_task: asyncio.Task[None] | None = None
+    started: int = 0
+    finished: int = 0
+
+
+@dataclass
+class _Running:
+    run: JobRun
+    task: asyncio.Task[None]
+
+
+@dataclass
+class DispatchCounts:
+    """Totals for the shutdown log line."""
+
+    started: int = 0
+    finished: int = 0
+    put_back: int = 0
+
+
+class Dispatcher:
+    """Runs jobs of the channels this process serves, never above a channel's concurrency."""
+
+    def __init__(
+        self,
+        *,
+        channel_concurrencies: dict[str, int],
+        queue: JobQueue,
+        statuses: JobStatusMap,
+        workers: WorkerManager,
+        executor: JobExecutor,
+    ) -> None:
+        self.channels = {
+            name: ChannelState(name=name, slots=SlotPool(concurrency))
+            for name, concurrency in channel_concurrencies.items()
+        }
+        self._queue = queue
+        self._statuses = statuses
+        self._workers = workers
+        self._executor = executor
+        self._running: dict[int, _Running] = {}
+        self._stopping = False
+        self.counts = DispatchCounts()
+
+    def start(self) -> None:
+        for channel in self.channels.values():
+            channel.fetch_task = asyncio.create_task(
+                self._fetch_loop(channel), name=f"fetch {channel.name}"
+            )
+
+    @property
+    def running_count(self) -> int:
+        return len(self._running)
+
+    def running_in(self, channel: str) -> int:
+        state = self.channels.get(channel)
+        return state.slots.in_use if state is not None else 0
+
+    def is_running(self, job_id: int) -> bool:
+        return job_id in self._running
+
+    async def submit(self, run: JobRun) -> None:
+        """Take a slot of the run's channel (waiting for one) and start the job."""
+        channel = self.channels[run.channel]
+        await channel.slots.acquire()
+        task = asyncio.create_task(self._execute(run, channel), name=f"job {run.job_id}")
+        self._running[run.job_id] = _Running(run=run, task=task)
+        channel.started += 1
+        self.counts.started += 1
+
+    def cancel(self, job_id: int) -> bool:
+        """Stop a running job with a CANCELLED result; False when it is not running here."""
+        running = self._running.get(job_id)
+        if running is None:
+            return False
+        running.run.stop_reason = StopReason.CANCEL_REQUEST
+        running.task.cancel()
+        return True
+
+    async def stop_fetching(self) -> None:
+        """Stop taking new jobs; running ones continue."""
+        self._stopping = True
+        tasks = [channel.fetch_task for channel in self.channels.values() if channel.fetch_task]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def drain(self, grace_s: float) -> None:
+        """Wait up to `grace_s` for running jobs, then put the rest back."""
+        pending = [running.task for running in self._running.values()]
+        if pending:
+            logger.info("waiting up to %.1f s for %d running job(s)", grace_s, len(pending))
+            await asyncio.wait(pending, timeout=grace_s)
+        leftover = list(self._running.values())
+        for running in leftover:
+            running.run.stop_reason = StopReason.SHUTDOWN
+            running.task.cancel()
+        if leftover:
+            await asyncio.gather(*(running.task for running in leftover), return_exceptions=True)
+            self.counts.put_back += len(leftover)
+            logger.info("%d job(s) did not finish in time and were put back", len(leftover))
+
+    async def _fetch_loop(self, channel: ChannelState) -> None:
+        while not self._stopping:
+            await channel.slots.wait_free()
+            try:
+                taken = await self._queue.fetch(channel.name, channel.slots.free, FETCH_WAIT_S)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                logger.warning("fetching jobs of channel %r failed: %s", channel.name, error)
+                await asyncio.sleep(FETCH_WAIT_S)
+                continue
+            for queued in taken:
+                await self._submit_queued(queued)
+
+    async def _submit_queued(self, queued: QueuedJob) -> None:
+        job = queued.job
+        worker = await self._workers.find(job.data.worker_id.value)
+        if worker is None:
+            logger.warning(
+                "job %d dropped: its worker %d no longer exists",
+                job.id.value,
+                job.data.worker_id.value,
+            )
+            await self._queue.complete(queued)
+            await self._statuses.delete(job.id.value)
+            return
+        await self.submit(JobRun(job=job, worker=worker, channel=queued.channel, queued=queued))
+
+    async def _execute(self, run: JobRun, channel: ChannelState) -> None:
+        try:
+            await self._executor.execute(run)
+        except asyncio.CancelledError:
+            if run.stop_reason not in (StopReason.SHUTDOWN, StopReason.LEASE_LOST):
+                raise
+        except Exception:
+            logger.exception("job %d: recording its outcome failed; putting it back", run.job_id)
+            await self._executor.put_back(run)
+        finally:
+            self._running.pop(run.job_id, None)
+            channel.finished += 1
+            self.counts.finished += 1
+            await channel.slots.release()

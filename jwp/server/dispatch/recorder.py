@@ -1,0 +1,263 @@
+"""The end of a run: result, retry, next periodic run, chained jobs.
+
+Ordering keeps the delivery contract: a job leaves storage only once its
+result is recorded, and a run backed by an RDB row finishes in one
+transaction fenced by its grab lease (see `JobRepository.finish_run`).
+Results go to storage first, then to a waiting DIRECT caller and to
+listeners.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from jwp.ids import SnowflakeGenerator
+from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2, worker_pb2
+from jwp.server.queue import JobQueue, JobStatusMap, ResultBus
+from jwp.server.routing import JobRouter, now_ms
+from jwp.server.storage import JobRepository, JobResultRepository
+
+from .outcome import ResultStatus, next_periodic_time_ms, retry_delay_ms
+from .run import JobRun
+
+logger = logging.getLogger(__name__)
+
+ChainEnqueuer = Callable[[worker_pb2.WorkerId, bytes, job_pb2.Job], Awaitable[None]]
+"""Enqueue a job for a next worker with the given args, after the parent job."""
+
+
+class JobRecorder:
+    """Records the outcome of each run and schedules what follows it."""
+
+    def __init__(
+        self,
+        *,
+        ids: SnowflakeGenerator,
+        jobs: JobRepository,
+        job_results: JobResultRepository,
+        queue: JobQueue,
+        statuses: JobStatusMap,
+        bus: ResultBus,
+        router: JobRouter,
+    ) -> None:
+        self._ids = ids
+        self._jobs = jobs
+        self._job_results = job_results
+        self._queue = queue
+        self._statuses = statuses
+        self._bus = bus
+        self._router = router
+        self._enqueue_next: ChainEnqueuer | None = None
+
+    def set_chain_enqueuer(self, enqueue_next: ChainEnqueuer) -> None:
+        self._enqueue_next = enqueue_next
+
+    def build_result(
+        self,
+        job: job_pb2.Job,
+        worker: worker_pb2.Worker,
+        *,
+        status: ResultStatus,
+        output: bytes | None,
+        start_ms: int,
+        end_ms: int,
+    ) -> job_result_pb2.JobResult:
+        """Build the JobResult of one run; `output` None means it was streamed."""
+        data = job.data
+        worker_data = worker.data
+        result_data = job_result_pb2.JobResultData(
+            job_id=job.id,
+            worker_id=data.worker_id,
+            worker_name=worker_data.name,
+            args=data.args,
+            status=status,
+            retried=data.retried,
+            max_retry=worker_data.retry_policy.max_retry,
+            priority=data.priority,
+            timeout=data.timeout,
+            request_streaming=data.request_streaming,
+            enqueue_time=data.enqueue_time,
+            run_after_time=data.run_after_time,
+            start_time=start_ms,
+            end_time=end_ms,
+            response_type=worker_data.response_type,
+            store_success=worker_data.store_success,
+            store_failure=worker_data.store_failure,
+        )
+        if data.HasField("uniq_key"):
+            result_data.uniq_key = data.uniq_key
+        if output is not None:
+            result_data.output.items = output
+        return job_result_pb2.JobResult(
+            id=job_result_pb2.JobResultId(value=self._ids.next_id()),
+            data=result_data,
+            metadata=job.metadata,
+        )
+
+    async def finish(
+        self, run: JobRun, *, status: ResultStatus, output: bytes | None, start_ms: int, end_ms: int
+    ) -> job_result_pb2.JobResult | None:
+        """Record a run's outcome; return the final result, or None when a retry follows."""
+        job, worker = run.job, run.worker
+        if status == common_pb2.ERROR_AND_RETRY:
+            delay_ms = retry_delay_ms(worker.data.retry_policy, job.data.retried)
+            if delay_ms is not None:
+                result = self.build_result(
+                    job, worker, status=status, output=output, start_ms=start_ms, end_ms=end_ms
+                )
+                await self._retry(run, result, delay_ms, end_ms)
+                return None
+            status = common_pb2.MAX_RETRY
+
+        result = self.build_result(
+            job, worker, status=status, output=output, start_ms=start_ms, end_ms=end_ms
+        )
+        if not await self._close_run(run, result):
+            return None
+        await self._deliver(result, worker)
+        if status == common_pb2.SUCCESS and output is not None:
+            await self._chain(job, worker, output)
+        return result
+
+    async def cancel_pending(self, job: job_pb2.Job, worker: worker_pb2.Worker) -> None:
+        """Record the CANCELLED result of a job removed before it ran."""
+        moment = now_ms()
+        result = self.build_result(
+            job,
+            worker,
+            status=common_pb2.CANCELLED,
+            output=b"job cancelled before it started",
+            start_ms=moment,
+            end_ms=moment,
+        )
+        if _should_store(result, worker):
+            await self._job_results.insert(result)
+        await self._statuses.delete(job.id.value)
+        await self._deliver(result, worker)
+
+    async def _retry(
+        self, run: JobRun, result: job_result_pb2.JobResult, delay_ms: int, end_ms: int
+    ) -> None:
+        job, worker = run.job, run.worker
+        next_job = job_pb2.Job()
+        next_job.CopyFrom(job)
+        next_job.data.retried = job.data.retried + 1
+        next_job.data.run_after_time = end_ms + delay_ms
+        next_job.data.ClearField("grabbed_until_time")
+        stored = result if worker.data.store_failure else None
+        logger.info(
+            "job %d of worker %r failed (attempt %d); retrying in %d ms",
+            job.id.value,
+            worker.data.name,
+            job.data.retried + 1,
+            delay_ms,
+        )
+        placement = self._router.placement(next_job, worker)
+        if run.lease_until_ms is not None:
+            kept = await self._jobs.finish_run(
+                job.id.value,
+                lease_until_ms=run.lease_until_ms,
+                result=stored,
+                next_job=next_job if placement.row else None,
+            )
+            if not kept:
+                self._log_lost_lease(run)
+                await self._release_queue_entry(run)
+                return
+        else:
+            if stored is not None:
+                await self._job_results.insert(stored)
+            if placement.row:
+                await self._router.store_row(next_job, replace=True)
+        await self._statuses.set(job.id.value, common_pb2.PENDING)
+        if placement.queue and run.queued is not None:
+            await self._queue.requeue(run.queued, next_job)
+            return
+        await self._release_queue_entry(run)
+        if placement.queue:
+            await self._queue.push(next_job, run.channel)
+
+    async def _close_run(self, run: JobRun, result: job_result_pb2.JobResult) -> bool:
+        """Store the result and remove or reschedule the job; False if the lease was lost."""
+        job, worker = run.job, run.worker
+        stored = result if _should_store(result, worker) else None
+        cancelled = result.data.status == common_pb2.CANCELLED
+        next_job = None if cancelled else self._next_periodic_job(job, worker)
+        if run.lease_until_ms is not None and not cancelled:
+            if not await self._jobs.finish_run(
+                job.id.value, lease_until_ms=run.lease_until_ms, result=stored, next_job=next_job
+            ):
+                self._log_lost_lease(run)
+                await self._release_queue_entry(run)
+                return False
+        else:
+            if stored is not None:
+                await self._job_results.insert(stored)
+            if run.lease_until_ms is not None:
+                # A cancelled job's row was deleted by the cancel request.
+                await self._jobs.delete(job.id.value)
+        await self._release_queue_entry(run)
+        if next_job is not None:
+            await self._statuses.set(job.id.value, common_pb2.PENDING)
+        else:
+            await self._statuses.delete(job.id.value)
+        return True
+
+    def _next_periodic_job(self, job: job_pb2.Job, worker: worker_pb2.Worker) -> job_pb2.Job | None:
+        interval_ms = worker.data.periodic_interval
+        if not interval_ms:
+            return None
+        slot_ms, missed = next_periodic_time_ms(job.data.run_after_time, interval_ms, now_ms())
+        if missed:
+            logger.warning(
+                "periodic job %d of worker %r skipped %d missed run(s); next run at %d",
+                job.id.value,
+                worker.data.name,
+                missed,
+                slot_ms,
+            )
+        next_job = job_pb2.Job()
+        next_job.CopyFrom(job)
+        next_job.data.run_after_time = slot_ms
+        next_job.data.retried = 0
+        next_job.data.ClearField("grabbed_until_time")
+        return next_job
+
+    async def _deliver(self, result: job_result_pb2.JobResult, worker: worker_pb2.Worker) -> None:
+        if worker.data.response_type == common_pb2.DIRECT:
+            await self._bus.send_direct(result)
+        await self._bus.publish(result, remember=worker.data.broadcast_results)
+
+    async def _chain(self, job: job_pb2.Job, worker: worker_pb2.Worker, output: bytes) -> None:
+        if self._enqueue_next is None or not worker.data.next_workers:
+            return
+        for next_worker in worker.data.next_workers:
+            try:
+                await self._enqueue_next(next_worker, output, job)
+            except Exception as error:
+                logger.warning(
+                    "job %d: cannot enqueue the next job for worker %d: %s",
+                    job.id.value,
+                    next_worker.value,
+                    error,
+                )
+
+    async def _release_queue_entry(self, run: JobRun) -> None:
+        if run.queued is not None:
+            await self._queue.complete(run.queued)
+
+    @staticmethod
+    def _log_lost_lease(run: JobRun) -> None:
+        logger.warning(
+            "job %d of worker %r lost its claim before finishing (deleted, or taken over after "
+            "its lease ran out); its result is not recorded",
+            run.job_id,
+            run.worker.data.name,
+        )
+
+
+def _should_store(result: job_result_pb2.JobResult, worker: worker_pb2.Worker) -> bool:
+    if result.data.status == common_pb2.SUCCESS:
+        return worker.data.store_success
+    return worker.data.store_failure

@@ -1,0 +1,1 @@
+"""gRPC services: translate between protobuf requests and the application layer."""

@@ -1,0 +1,98 @@
+"""RunnerService: the runners this server can run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+
+from jwp.errors import InvalidArgumentError
+from jwp.proto.jobworkerp.data import common_pb2, runner_pb2
+from jwp.proto.jobworkerp.service import common_pb2 as service_common_pb2
+from jwp.proto.jobworkerp.service import runner_pb2 as runner_service_pb2
+from jwp.proto.jobworkerp.service import runner_pb2_grpc
+from jwp.server.runners.registry import MAX_RESERVED_RUNNER_ID, RunnerRegistry
+from jwp.server.storage import RunnerRepository
+
+from .common import paging
+from .status import server_stream, unary
+
+logger = logging.getLogger(__name__)
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+class RunnerService(runner_pb2_grpc.RunnerServiceServicer):
+    def __init__(self, registry: RunnerRegistry, repository: RunnerRepository) -> None:
+        self._registry = registry
+        self._repository = repository
+
+    @unary
+    async def Create(
+        self, request: runner_service_pb2.CreateRunnerRequest, context: Context
+    ) -> runner_service_pb2.CreateRunnerResponse:
+        allowed = (common_pb2.RunnerType.MCP_SERVER, common_pb2.RunnerType.PLUGIN)
+        if request.runner_type not in allowed:
+            raise InvalidArgumentError(
+                f"runner_type {_type_name(request.runner_type)} cannot be created; "
+                "only MCP_SERVER and PLUGIN runners are added at run time"
+            )
+        # NOTE: MCP server and plugin runners are not built yet, so both
+        # types are rejected here with a message that says so.
+        raise InvalidArgumentError(
+            f"runner_type {_type_name(request.runner_type)} is not supported by this server yet"
+        )
+
+    @unary
+    async def Delete(
+        self, request: runner_pb2.RunnerId, context: Context
+    ) -> service_common_pb2.SuccessResponse:
+        if request.value <= MAX_RESERVED_RUNNER_ID:
+            raise InvalidArgumentError(f"runner {request.value} is built in and cannot be deleted")
+        removed = self._registry.remove(request.value) is not None
+        deleted = await self._repository.delete(request.value)
+        return service_common_pb2.SuccessResponse(is_success=removed or deleted)
+
+    @unary
+    async def Find(
+        self, request: runner_pb2.RunnerId, context: Context
+    ) -> runner_service_pb2.OptionalRunnerResponse:
+        spec = self._registry.find(request.value)
+        if spec is None:
+            return runner_service_pb2.OptionalRunnerResponse()
+        return runner_service_pb2.OptionalRunnerResponse(data=spec.to_proto())
+
+    @unary
+    async def FindByName(
+        self, request: runner_service_pb2.RunnerNameRequest, context: Context
+    ) -> runner_service_pb2.OptionalRunnerResponse:
+        spec = self._registry.find_by_name(request.name)
+        if spec is None:
+            return runner_service_pb2.OptionalRunnerResponse()
+        return runner_service_pb2.OptionalRunnerResponse(data=spec.to_proto())
+
+    @server_stream
+    async def FindList(
+        self, request: service_common_pb2.FindListRequest, context: Context
+    ) -> AsyncIterator[runner_pb2.Runner]:
+        limit, offset = paging(request)
+        specs = self._registry.all()[offset:]
+        if limit is not None:
+            specs = specs[:limit]
+        for spec in specs:
+            yield spec.to_proto()
+
+    @unary
+    async def Count(
+        self, request: service_common_pb2.CountCondition, context: Context
+    ) -> service_common_pb2.CountResponse:
+        return service_common_pb2.CountResponse(total=len(self._registry))
+
+
+def _type_name(runner_type: int) -> str:
+    try:
+        return common_pb2.RunnerType.Name(runner_type)
+    except ValueError:
+        return str(runner_type)

@@ -1,0 +1,291 @@
+"""Jobs: admission of new jobs, lookups, queue listings and cancellation.
+
+`enqueue` follows the jobworkerp enqueue path: validate the request,
+resolve the worker, check the args against the runner's schema, build the
+job, place it (see `routing`), and for a DIRECT worker wait for the result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from jwp.config import DEFAULT_CHANNEL, Settings
+from jwp.errors import (
+    InvalidArgumentError,
+    ShuttingDownError,
+    WaitTimeoutError,
+    WorkerNotFoundError,
+)
+from jwp.ids import SnowflakeGenerator
+from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2, runner_pb2, worker_pb2
+from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
+from jwp.server.dispatch.dispatcher import Dispatcher
+from jwp.server.dispatch.recorder import JobRecorder
+from jwp.server.dispatch.run import channel_of
+from jwp.server.queue import JobQueue, JobStatusMap, ResultBus
+from jwp.server.routing import JobRouter, now_ms
+from jwp.server.runners import codec
+from jwp.server.runners.base import RunnerSpec
+from jwp.server.runners.registry import RunnerRegistry
+from jwp.server.storage import JobRepository
+from jwp.server.workers import WorkerManager
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_MS = 365 * 24 * 3600 * 1000
+"""Timeout of a job whose request leaves `timeout` unset: one year, as in jobworkerp."""
+
+MAX_UNIQ_KEY_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class EnqueueOutcome:
+    """The id of a new job and, for a DIRECT worker, its final result."""
+
+    job_id: int
+    result: job_result_pb2.JobResult | None
+
+
+class JobManager:
+    """Takes job requests and answers questions about jobs."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        ids: SnowflakeGenerator,
+        workers: WorkerManager,
+        runners: RunnerRegistry,
+        jobs: JobRepository,
+        queue: JobQueue,
+        statuses: JobStatusMap,
+        bus: ResultBus,
+        router: JobRouter,
+        recorder: JobRecorder,
+        dispatcher: Dispatcher | None,
+    ) -> None:
+        self._settings = settings
+        self._ids = ids
+        self._workers = workers
+        self._runners = runners
+        self._jobs = jobs
+        self._queue = queue
+        self._statuses = statuses
+        self._bus = bus
+        self._router = router
+        self._recorder = recorder
+        self._dispatcher = dispatcher
+        self.accepting = True
+
+    async def enqueue(
+        self,
+        request: job_service_pb2.JobRequest,
+        metadata: Mapping[str, str],
+        *,
+        streaming: bool = False,
+    ) -> EnqueueOutcome:
+        """Validate and place a new job; for a DIRECT worker, wait for its result."""
+        if not self.accepting:
+            raise ShuttingDownError("the server is shutting down and takes no new jobs; retry")
+        _check_request(request)
+        worker = await self.resolve_worker(request)
+        spec = self._runner_of(worker)
+        _check_streaming(spec, streaming)
+        await codec.check_args(spec, request.args)
+        job = self._build_job(request, worker, metadata, streaming=streaming)
+
+        if worker.data.response_type == common_pb2.DIRECT:
+            result = await self._enqueue_direct(job, worker)
+            return EnqueueOutcome(job_id=job.id.value, result=result)
+        await self._router.place(job, worker, replace=False)
+        logger.debug("job %d enqueued for worker %r", job.id.value, worker.data.name)
+        return EnqueueOutcome(job_id=job.id.value, result=None)
+
+    async def enqueue_next(
+        self, worker_id: worker_pb2.WorkerId, args: bytes, parent: job_pb2.Job
+    ) -> None:
+        """Enqueue a chained job for `worker_id` with a finished job's output as args."""
+        worker = await self._workers.find(worker_id.value)
+        if worker is None:
+            raise WorkerNotFoundError(f"next worker {worker_id.value} no longer exists")
+        job = job_pb2.Job(
+            id=job_pb2.JobId(value=self._ids.next_id()),
+            data=job_pb2.JobData(
+                worker_id=worker.id,
+                args=args,
+                enqueue_time=now_ms(),
+                priority=parent.data.priority,
+                timeout=parent.data.timeout,
+            ),
+            metadata=parent.metadata,
+        )
+        await self._router.place(job, worker, replace=False)
+        logger.info(
+            "job %d enqueued for next worker %r after job %d",
+            job.id.value,
+            worker.data.name,
+            parent.id.value,
+        )
+
+    async def resolve_worker(self, request: job_service_pb2.JobRequest) -> worker_pb2.Worker:
+        which = request.WhichOneof("worker")
+        if which == "worker_id":
+            worker = await self._workers.find(request.worker_id.value)
+            label = f"id {request.worker_id.value}"
+        else:
+            worker = await self._workers.find_by_name(request.worker_name)
+            label = f"name {request.worker_name!r}"
+        if worker is None:
+            raise WorkerNotFoundError(
+                f"worker with {label} not found; create it with `jwp worker create` "
+                "or list workers with `jwp worker list`"
+            )
+        return worker
+
+    def _runner_of(self, worker: worker_pb2.Worker) -> RunnerSpec:
+        spec = self._runners.find(worker.data.runner_id.value)
+        if spec is None:
+            raise InvalidArgumentError(
+                f"worker {worker.data.name!r} uses runner {worker.data.runner_id.value}, "
+                "which this server does not have; update the worker's runner_id"
+            )
+        return spec
+
+    def _build_job(
+        self,
+        request: job_service_pb2.JobRequest,
+        worker: worker_pb2.Worker,
+        metadata: Mapping[str, str],
+        *,
+        streaming: bool,
+    ) -> job_pb2.Job:
+        data = job_pb2.JobData(
+            worker_id=worker.id,
+            args=request.args,
+            enqueue_time=now_ms(),
+            run_after_time=request.run_after_time,
+            retried=0,
+            priority=request.priority
+            if request.HasField("priority")
+            else common_pb2.PRIORITY_MEDIUM,
+            timeout=request.timeout if request.HasField("timeout") else DEFAULT_TIMEOUT_MS,
+            request_streaming=streaming,
+        )
+        if request.HasField("uniq_key"):
+            data.uniq_key = request.uniq_key
+        direct = worker.data.response_type == common_pb2.DIRECT
+        if direct and data.run_after_time > 0:
+            raise InvalidArgumentError(
+                "run_after_time cannot be used with a DIRECT worker, because the caller would "
+                "wait until then; use a NO_RESULT worker and listen for the result"
+            )
+        needs_time = (
+            worker.data.periodic_interval or worker.data.queue_type == common_pb2.FORCED_RDB
+        )
+        if needs_time and data.run_after_time == 0 and not direct:
+            data.run_after_time = data.enqueue_time
+        return job_pb2.Job(
+            id=job_pb2.JobId(value=self._ids.next_id()), data=data, metadata=dict(metadata)
+        )
+
+    async def _enqueue_direct(
+        self, job: job_pb2.Job, worker: worker_pb2.Worker
+    ) -> job_result_pb2.JobResult:
+        timeout_ms = job.data.timeout or self._settings.job_queue_expire_job_result_seconds * 1000
+        async with self._bus.expect_direct(job.id.value) as subscription:
+            await self._router.place(job, worker, replace=False)
+            try:
+                return await subscription.get(timeout_ms / 1000)
+            except WaitTimeoutError:
+                raise WaitTimeoutError(
+                    f"job {job.id.value} did not finish within {timeout_ms} ms; its result, if "
+                    "stored, can be read later with `jwp job-result list-by-job-id`"
+                ) from None
+
+    async def find(self, job_id: int) -> job_pb2.Job | None:
+        return await self._jobs.find(job_id)
+
+    async def find_list(self, *, limit: int | None, offset: int) -> list[job_pb2.Job]:
+        return await self._jobs.find_list(limit=limit, offset=offset)
+
+    async def count(self) -> int:
+        return await self._jobs.count()
+
+    async def delete(self, job_id: int) -> bool:
+        """Delete a job: cancel it when pending or running; False when it is unknown.
+
+        A pending job gets a CANCELLED result at once; a running job is
+        stopped and records CANCELLED when its runner has stopped.
+        """
+        row = await self._jobs.find(job_id)
+        row_deleted = await self._jobs.delete(job_id) if row is not None else False
+        queued = await self._queue.remove(job_id)
+        running = self._dispatcher.cancel(job_id) if self._dispatcher is not None else False
+        pending = queued or row
+        if pending is not None and not running:
+            worker = await self._workers.find(pending.data.worker_id.value)
+            if worker is not None:
+                await self._recorder.cancel_pending(pending, worker)
+            else:
+                await self._statuses.delete(job_id)
+        found = row_deleted or queued is not None or running
+        if found:
+            logger.info(
+                "job %d deleted (%s)", job_id, "running, stopping it" if running else "pending"
+            )
+        return found
+
+    async def find_queue_list(
+        self, *, channel: str | None, limit: int | None
+    ) -> list[tuple[job_pb2.Job, int | None]]:
+        jobs = await self._queue.list_queued(channel or DEFAULT_CHANNEL, limit)
+        return [(job, await self._statuses.get(job.id.value)) for job in jobs]
+
+    async def find_status(self, job_id: int) -> int | None:
+        return await self._statuses.get(job_id)
+
+    async def find_all_statuses(self) -> dict[int, int]:
+        return await self._statuses.find_all()
+
+    def channel_of_worker(self, worker: worker_pb2.Worker) -> str:
+        return channel_of(worker)
+
+
+def _check_request(request: job_service_pb2.JobRequest) -> None:
+    which = request.WhichOneof("worker")
+    if which is None:
+        raise InvalidArgumentError("worker is missing; set worker_id or worker_name")
+    if which == "worker_name" and not request.worker_name.strip():
+        raise InvalidArgumentError("worker_name is empty; give the name of a worker")
+    if request.HasField("run_after_time") and request.run_after_time < 0:
+        raise InvalidArgumentError(
+            f"run_after_time {request.run_after_time} is negative; give epoch milliseconds, "
+            "or 0 to run now"
+        )
+    if request.HasField("priority") and request.priority not in common_pb2.Priority.values():
+        names = ", ".join(common_pb2.Priority.keys())
+        raise InvalidArgumentError(f"priority {request.priority} is not one of {names}")
+    if request.HasField("uniq_key"):
+        if not request.uniq_key:
+            raise InvalidArgumentError("uniq_key is empty; leave it unset or give a key")
+        if len(request.uniq_key) > MAX_UNIQ_KEY_LENGTH:
+            raise InvalidArgumentError(
+                f"uniq_key is {len(request.uniq_key)} characters long; "
+                f"use at most {MAX_UNIQ_KEY_LENGTH}"
+            )
+    if request.HasField("timeout") and request.timeout > 2**63 - 1:
+        raise InvalidArgumentError(f"timeout {request.timeout} ms is too large")
+
+
+def _check_streaming(spec: RunnerSpec, streaming: bool) -> None:
+    if streaming and not spec.streams:
+        raise InvalidArgumentError(
+            f"runner {spec.name} does not stream its output; use Enqueue instead of "
+            "EnqueueForStream"
+        )
+    if not streaming and spec.output_type == runner_pb2.STREAMING:
+        raise InvalidArgumentError(
+            f"runner {spec.name} only streams its output; use EnqueueForStream"
+        )

@@ -1,0 +1,89 @@
+"""Where a job waits: the immediate queue, the RDB, or both.
+
+The same rules place new jobs, retries, periodic runs and chained jobs, as
+jobworkerp does:
+
+| job | RDB row | immediate queue |
+| --- | --- | --- |
+| DIRECT worker | no | yes |
+| periodic worker, or due later than now + JOB_QUEUE_FETCH_INTERVAL | yes | no |
+| WITH_BACKUP worker | yes | yes |
+| FORCED_RDB worker | yes (due now) | no |
+| NORMAL worker | no | yes |
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from jwp.proto.jobworkerp.data import common_pb2, job_pb2, worker_pb2
+from jwp.server.dispatch.run import channel_of
+from jwp.server.queue import JobQueue, JobStatusMap
+from jwp.server.storage import JobRepository
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one job is kept until a dispatcher claims it."""
+
+    row: bool
+    queue: bool
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class JobRouter:
+    """Stores and queues jobs by the placement rules above."""
+
+    def __init__(
+        self,
+        jobs: JobRepository,
+        queue: JobQueue,
+        statuses: JobStatusMap,
+        fetch_interval_ms: int,
+        wake_poller: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._jobs = jobs
+        self._queue = queue
+        self._statuses = statuses
+        self._fetch_interval_ms = fetch_interval_ms
+        self._wake_poller = wake_poller
+
+    def set_poller_waker(self, wake_poller: Callable[[], None]) -> None:
+        self._wake_poller = wake_poller
+
+    def placement(self, job: job_pb2.Job, worker: worker_pb2.Worker) -> Placement:
+        data = worker.data
+        if data.response_type == common_pb2.DIRECT:
+            return Placement(row=False, queue=True)
+        if data.periodic_interval or job.data.run_after_time > now_ms() + self._fetch_interval_ms:
+            return Placement(row=True, queue=False)
+        if data.queue_type == common_pb2.WITH_BACKUP:
+            return Placement(row=True, queue=True)
+        if data.queue_type == common_pb2.FORCED_RDB:
+            return Placement(row=True, queue=False)
+        return Placement(row=False, queue=True)
+
+    async def place(self, job: job_pb2.Job, worker: worker_pb2.Worker, *, replace: bool) -> None:
+        """Store and/or queue a job; `replace` overwrites an existing row with the same id."""
+        placement = self.placement(job, worker)
+        if placement.row:
+            await self.store_row(job, replace=replace)
+        await self._statuses.set(job.id.value, common_pb2.PENDING)
+        if placement.queue:
+            await self._queue.push(job, channel_of(worker))
+
+    async def store_row(self, job: job_pb2.Job, *, replace: bool) -> None:
+        if replace:
+            await self._jobs.upsert(job)
+        else:
+            await self._jobs.insert(job)
+        if job.data.run_after_time <= now_ms() + self._fetch_interval_ms:
+            self._wake_poller()

@@ -1,0 +1,1 @@
+"""Runners: the interface, the registry and one module per built-in runner."""

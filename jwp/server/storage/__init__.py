@@ -1,0 +1,65 @@
+"""The relational store: workers, runners, jobs kept in the RDB, and job results.
+
+One SQLAlchemy Core implementation serves SQLite and MySQL/MariaDB; the
+engine is chosen from settings at start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from jwp.config import Settings
+
+from .engine import create_schema, create_sqlite_engine
+from .job_results import JobResultRepository
+from .jobs import JobRepository
+from .runners import RunnerRepository, RunnerRow
+from .workers import WorkerRepository
+
+__all__ = [
+    "JobRepository",
+    "JobResultRepository",
+    "RunnerRepository",
+    "RunnerRow",
+    "Storage",
+    "WorkerRepository",
+    "open_storage",
+]
+
+
+@dataclass
+class Storage:
+    """The repositories over one database engine."""
+
+    engine: AsyncEngine
+    workers: WorkerRepository
+    runners: RunnerRepository
+    jobs: JobRepository
+    job_results: JobResultRepository
+
+    @classmethod
+    def over(cls, engine: AsyncEngine) -> Storage:
+        return cls(
+            engine=engine,
+            workers=WorkerRepository(engine),
+            runners=RunnerRepository(engine),
+            jobs=JobRepository(engine),
+            job_results=JobResultRepository(engine),
+        )
+
+    def describe(self) -> str:
+        """Name the database for the start-up log line, without credentials."""
+        url = self.engine.url
+        return f"{url.get_backend_name()}:{url.database}"
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def open_storage(settings: Settings) -> Storage:
+    """Connect to the database the settings name and create missing tables."""
+    engine = create_sqlite_engine(settings.sqlalchemy_sqlite_url(), settings.sqlite_max_connections)
+    await create_schema(engine)
+    return Storage.over(engine)

@@ -1,0 +1,86 @@
+"""Runner rows: the built-in runners and those added at run time (MCP servers, plugins)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .engine import db_errors
+from .tables import runner as runner_table
+
+
+@dataclass(frozen=True)
+class RunnerRow:
+    """One stored runner: its id, name, type and how to build it (`definition`)."""
+
+    id: int
+    name: str
+    description: str
+    definition: str
+    runner_type: int
+
+
+class RunnerRepository:
+    """Stores runner rows; what each runner does lives in the runner registry."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def insert(self, row: RunnerRow) -> None:
+        """Insert a runner; a taken name or id raises AlreadyExistsError."""
+        async with db_errors(f"create runner {row.name!r}"), self._engine.begin() as connection:
+            await connection.execute(insert(runner_table).values(**_values_of(row)))
+
+    async def insert_missing(self, rows: list[RunnerRow]) -> None:
+        """Insert the rows whose id and name are both free; keep existing ones unchanged."""
+        async with db_errors("store built-in runners"), self._engine.begin() as connection:
+            existing = (
+                await connection.execute(select(runner_table.c.id, runner_table.c.name))
+            ).all()
+            taken_ids = {row.id for row in existing}
+            taken_names = {row.name for row in existing}
+            for row in rows:
+                if row.id in taken_ids or row.name in taken_names:
+                    continue
+                await connection.execute(insert(runner_table).values(**_values_of(row)))
+
+    async def delete(self, runner_id: int) -> bool:
+        async with db_errors(f"delete runner {runner_id}"), self._engine.begin() as connection:
+            result = await connection.execute(
+                delete(runner_table).where(runner_table.c.id == runner_id)
+            )
+            return result.rowcount > 0
+
+    async def find_all(self) -> list[RunnerRow]:
+        """List every runner row, highest id first (run-time runners, then built-ins)."""
+        async with db_errors("list runners"), self._engine.connect() as connection:
+            rows = (
+                await connection.execute(select(runner_table).order_by(runner_table.c.id.desc()))
+            ).all()
+        return [
+            RunnerRow(
+                id=row.id,
+                name=row.name,
+                description=row.description,
+                definition=row.definition,
+                runner_type=row.type,
+            )
+            for row in rows
+        ]
+
+    async def count(self) -> int:
+        async with db_errors("count runners"), self._engine.connect() as connection:
+            total = await connection.scalar(select(func.count()).select_from(runner_table))
+        return int(total or 0)
+
+
+def _values_of(row: RunnerRow) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "definition": row.definition,
+        "type": row.runner_type,
+    }

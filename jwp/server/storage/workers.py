@@ -1,0 +1,142 @@
+"""Worker rows: a named, configured use of a runner."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from jwp.config import DEFAULT_CHANNEL
+from jwp.proto.jobworkerp.data import common_pb2, runner_pb2, worker_pb2
+
+from .engine import db_errors
+from .tables import worker as worker_table
+
+
+class WorkerRepository:
+    """Stores workers; ids are database auto-increment integers, as in jobworkerp."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def create(self, data: worker_pb2.WorkerData) -> int:
+        """Insert a worker and return its id; a taken name raises AlreadyExistsError."""
+        async with db_errors(f"create worker {data.name!r}"), self._engine.begin() as connection:
+            result = await connection.execute(insert(worker_table).values(**_row_of(data)))
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    async def update(self, worker_id: int, data: worker_pb2.WorkerData) -> bool:
+        """Replace a worker's data; return False when no worker has that id."""
+        async with db_errors(f"update worker {worker_id}"), self._engine.begin() as connection:
+            result = await connection.execute(
+                update(worker_table).where(worker_table.c.id == worker_id).values(**_row_of(data))
+            )
+            return result.rowcount > 0
+
+    async def delete(self, worker_id: int) -> bool:
+        """Delete a worker; return False when none had that id."""
+        async with db_errors(f"delete worker {worker_id}"), self._engine.begin() as connection:
+            result = await connection.execute(
+                delete(worker_table).where(worker_table.c.id == worker_id)
+            )
+            return result.rowcount > 0
+
+    async def find(self, worker_id: int) -> worker_pb2.Worker | None:
+        async with db_errors(f"find worker {worker_id}"), self._engine.connect() as connection:
+            row = (
+                await connection.execute(select(worker_table).where(worker_table.c.id == worker_id))
+            ).first()
+        return _worker_of(row._mapping) if row is not None else None
+
+    async def find_by_name(self, name: str) -> worker_pb2.Worker | None:
+        async with db_errors(f"find worker {name!r}"), self._engine.connect() as connection:
+            row = (
+                await connection.execute(select(worker_table).where(worker_table.c.name == name))
+            ).first()
+        return _worker_of(row._mapping) if row is not None else None
+
+    async def find_list(
+        self,
+        *,
+        runner_ids: Sequence[int] = (),
+        channel: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[worker_pb2.Worker]:
+        """List workers, newest first, optionally of some runners or of one channel."""
+        query = select(worker_table).order_by(worker_table.c.id.desc())
+        if runner_ids:
+            query = query.where(worker_table.c.runner_id.in_(list(runner_ids)))
+        if channel is not None:
+            query = query.where(worker_table.c.channel == (channel or DEFAULT_CHANNEL))
+        if limit is not None:
+            query = query.limit(limit).offset(offset)
+        elif offset:
+            query = query.offset(offset)
+        async with db_errors("list workers"), self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [_worker_of(row._mapping) for row in rows]
+
+    async def count(self) -> int:
+        async with db_errors("count workers"), self._engine.connect() as connection:
+            total = await connection.scalar(select(func.count()).select_from(worker_table))
+        return int(total or 0)
+
+
+def _row_of(data: worker_pb2.WorkerData) -> dict[str, Any]:
+    policy = data.retry_policy if data.HasField("retry_policy") else None
+    return {
+        "name": data.name,
+        "description": data.description,
+        "runner_id": data.runner_id.value,
+        "runner_settings": data.runner_settings,
+        "retry_type": policy.type if policy else common_pb2.RetryType.NONE,
+        "interval": policy.interval if policy else 0,
+        "max_interval": policy.max_interval if policy else 0,
+        "max_retry": policy.max_retry if policy else 0,
+        "basis": policy.basis if policy else 2.0,
+        "periodic_interval": data.periodic_interval,
+        "channel": data.channel if data.HasField("channel") and data.channel else DEFAULT_CHANNEL,
+        "queue_type": data.queue_type,
+        "response_type": data.response_type,
+        "store_success": data.store_success,
+        "store_failure": data.store_failure,
+        "use_static": data.use_static,
+        "broadcast_results": data.broadcast_results,
+        "next_workers": ",".join(str(worker_id.value) for worker_id in data.next_workers),
+    }
+
+
+def _worker_of(row: Any) -> worker_pb2.Worker:
+    data = worker_pb2.WorkerData(
+        name=row["name"],
+        description=row["description"],
+        runner_id=runner_pb2.RunnerId(value=row["runner_id"]),
+        runner_settings=bytes(row["runner_settings"]),
+        retry_policy=common_pb2.RetryPolicy(
+            type=row["retry_type"],
+            interval=row["interval"],
+            max_interval=row["max_interval"],
+            max_retry=row["max_retry"],
+            basis=row["basis"],
+        ),
+        periodic_interval=row["periodic_interval"],
+        queue_type=row["queue_type"],
+        response_type=row["response_type"],
+        store_success=bool(row["store_success"]),
+        store_failure=bool(row["store_failure"]),
+        use_static=bool(row["use_static"]),
+        broadcast_results=bool(row["broadcast_results"]),
+        next_workers=[
+            worker_pb2.WorkerId(value=int(text))
+            for text in (row["next_workers"] or "").split(",")
+            if text
+        ],
+    )
+    if row["channel"] and row["channel"] != DEFAULT_CHANNEL:
+        data.channel = row["channel"]
+    return worker_pb2.Worker(id=worker_pb2.WorkerId(value=row["id"]), data=data)

@@ -1,0 +1,190 @@
+"""`jwp serve` as a real process: start-up, settings errors, graceful shutdown, restart."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import grpc
+
+from jwp.proto.jobworkerp.data import common_pb2, runner_pb2, worker_pb2
+from jwp.proto.jobworkerp.runner import command_args_pb2
+from jwp.proto.jobworkerp.service import common_pb2 as service_common_pb2
+from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
+from jwp.proto.jobworkerp.service import job_result_pb2 as result_service_pb2
+from tests.conftest import Stubs
+from tests.support.servers import ServerProcess
+from tests.support.waiting import eventually
+
+
+def clean_env() -> dict[str, str]:
+    """Environment without any jwp setting, as on a fresh machine."""
+    prefixes = ("STORAGE_", "SQLITE_", "JOB_QUEUE_", "WORKER_", "GRPC_", "LOG_", "JWP_")
+    return {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}
+
+
+def _exists(path: Path) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return await asyncio.to_thread(path.exists)
+
+    return check
+
+
+def command_args(command: str, *args: str) -> bytes:
+    return command_args_pb2.CommandArgs(command=command, args=list(args)).SerializeToString()
+
+
+async def connect(process: ServerProcess) -> Stubs:
+    channel = grpc.aio.insecure_channel(process.address)
+    await asyncio.wait_for(channel.channel_ready(), 10)
+    return Stubs.over(channel)
+
+
+def test_serve_starts_without_env_file(tmp_path: Path) -> None:
+    process = ServerProcess(tmp_path, {"GRPC_ADDR": "127.0.0.1:0"})
+    process.start()
+    try:
+        text = process.text()
+        assert "storage Standalone (sqlite:jobworkerp.sqlite3)" in text
+        assert "channels __default_job_channel__=4" in text
+        assert (tmp_path / "jobworkerp.sqlite3").exists()
+    finally:
+        assert process.stop() == 0
+    assert "jwp stopped after" in process.text()
+
+
+def test_serve_rejects_invalid_settings(tmp_path: Path) -> None:
+    env = {**clean_env(), "WORKER_CHANNELS": "a,b", "WORKER_CHANNEL_CONCURRENCIES": "1"}
+    completed = subprocess.run(
+        [sys.executable, "-m", "jwp", "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 2
+    assert "WORKER_CHANNELS names 2 channels" in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_serve_reports_taken_port(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**clean_env(), "GRPC_ADDR": f"127.0.0.1:{port}"}
+        completed = subprocess.run(
+            [sys.executable, "-m", "jwp", "serve"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert completed.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+async def test_sigterm_lets_running_job_finish(tmp_path: Path) -> None:
+    process = ServerProcess(tmp_path, {"JWP_SHUTDOWN_GRACE_MS": "20000"})
+    process.start()
+    try:
+        stubs = await connect(process)
+        await stubs.workers.Create(
+            worker_pb2.WorkerData(
+                name="slow",
+                runner_id=runner_pb2.RunnerId(value=1),
+                store_success=True,
+                broadcast_results=True,
+            )
+        )
+        marker = tmp_path / "started"
+        response = await stubs.jobs.Enqueue(
+            job_service_pb2.JobRequest(
+                worker_name="slow",
+                args=command_args("sh", "-c", f"touch {marker}; sleep 1; echo done"),
+            )
+        )
+        await eventually(_exists(marker), message="marker file written")
+        await stubs.channel.close()
+
+        process.signal(signal.SIGTERM)
+        assert await asyncio.to_thread(process.wait) == 0
+    finally:
+        process.kill()
+    assert f"job {response.id.value} finished: SUCCESS" in process.text()
+
+    restarted = ServerProcess(tmp_path, {})
+    restarted.start()
+    try:
+        stubs = await connect(restarted)
+        results = [
+            result
+            async for result in stubs.results.FindListByJobId(
+                result_service_pb2.FindListByJobIdRequest(job_id=response.id)
+            )
+        ]
+        assert [result.data.status for result in results] == [common_pb2.SUCCESS]
+        await stubs.channel.close()
+    finally:
+        restarted.stop()
+
+
+async def test_queued_jobs_survive_graceful_restart(tmp_path: Path) -> None:
+    env = {"WORKER_DEFAULT_CONCURRENCY": "1", "JWP_SHUTDOWN_GRACE_MS": "0"}
+    process = ServerProcess(tmp_path, env)
+    process.start()
+    try:
+        stubs = await connect(process)
+        await stubs.workers.Create(
+            worker_pb2.WorkerData(
+                name="q", runner_id=runner_pb2.RunnerId(value=1), store_success=True
+            )
+        )
+        blocker = tmp_path / "blocker-started"
+        await stubs.jobs.Enqueue(
+            job_service_pb2.JobRequest(
+                worker_name="q", args=command_args("sh", "-c", f"touch {blocker}; sleep 30")
+            )
+        )
+        waiting = [
+            (
+                await stubs.jobs.Enqueue(
+                    job_service_pb2.JobRequest(worker_name="q", args=command_args("echo", str(i)))
+                )
+            ).id.value
+            for i in range(3)
+        ]
+        await eventually(_exists(blocker), message="blocker file written")
+        await stubs.channel.close()
+        process.signal(signal.SIGTERM)
+        assert await asyncio.to_thread(process.wait) == 0
+    finally:
+        process.kill()
+    assert "1 put back, 4 queued job(s) kept in the RDB" in process.text()
+
+    restarted = ServerProcess(tmp_path, {"WORKER_DEFAULT_CONCURRENCY": "4"})
+    restarted.start()
+    try:
+        stubs = await connect(restarted)
+        async def three_results() -> bool:
+            count = await stubs.results.Count(service_common_pb2.CountCondition())
+            return count.total >= 3
+
+        await eventually(three_results, timeout_s=20, message="3 stored results")
+        stored = {
+            result.data.job_id.value
+            async for result in stubs.results.FindList(service_common_pb2.FindListRequest())
+        }
+        assert set(waiting) <= stored
+        await stubs.channel.close()
+    finally:
+        restarted.kill()
