@@ -47,6 +47,7 @@ from jwp.server.queue.memory import MemoryJobQueue, MemoryJobStatusMap, MemoryRe
 from jwp.server.results import ResultManager
 from jwp.server.routing import JobRouter, now_ms
 from jwp.server.runners import process
+from jwp.server.runners.host import RunnerHost
 from jwp.server.runners.registry import RunnerRegistry, builtin_specs
 from jwp.server.storage import Storage, open_storage
 from jwp.server.workers import WorkerManager
@@ -145,7 +146,9 @@ class JwpServer:
             node_id = await asyncio.to_thread(node_id_from_host)
         ids = SnowflakeGenerator(node_id)
 
-        runners = RunnerRegistry(builtin_specs(settings))
+        host = RunnerHost(settings=settings)
+        runners = RunnerRegistry(builtin_specs(host))
+        host.runners = runners
         await runners.store_rows(storage.runners)
 
         queue = MemoryJobQueue()
@@ -208,6 +211,7 @@ class JwpServer:
         results = ResultManager(
             settings=settings, workers=workers, job_results=storage.job_results, bus=bus
         )
+        host.workers, host.jobs, host.results = workers, jobs, results
         return Components(
             storage=storage,
             runners=runners,

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from jwp.config import Settings
 from jwp.errors import NotFoundError
 from jwp.proto.jobworkerp.data import common_pb2, runner_pb2
 from jwp.server.storage import RunnerRepository, RunnerRow
 
 from .base import RunnerSpec
+from .host import RunnerHost
 from .protos import runner_proto
 
 logger = logging.getLogger(__name__)
@@ -86,9 +86,11 @@ class RunnerRegistry:
         )
 
 
-def builtin_specs(settings: Settings) -> list[RunnerSpec]:
+def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
     """Specs of the built-in runners implemented in this version."""
     from .command import CommandRunner
+
+    settings = host.settings
 
     kill_grace_s = settings.jwp_kill_grace_ms / 1000
     return [
