@@ -89,6 +89,7 @@ class RunnerRegistry:
 def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
     """Specs of the built-in runners implemented in this version."""
     from .command import CommandRunner
+    from .http_request import HttpRequestRunner
 
     settings = host.settings
 
@@ -110,6 +111,26 @@ def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
             factory=lambda: CommandRunner(
                 output_limit_bytes=settings.jwp_command_output_limit_bytes,
                 kill_grace_s=kill_grace_s,
+            ),
+        ),
+        RunnerSpec(
+            id=common_pb2.RunnerType.HTTP_REQUEST,
+            name="HTTP_REQUEST",
+            description=(
+                "Sends an HTTP request to a path under the worker's base URL and returns the "
+                "status code, headers and body"
+            ),
+            runner_type=common_pb2.RunnerType.HTTP_REQUEST,
+            settings_proto=runner_proto("http_request_runner.proto"),
+            args_proto=runner_proto("http_request_args.proto"),
+            result_proto=runner_proto("http_request_result.proto"),
+            output_type=runner_pb2.NON_STREAMING,
+            definition="builtin2",
+            factory=lambda: HttpRequestRunner(
+                connect_timeout_s=settings.jwp_http_connect_timeout_ms / 1000,
+                read_timeout_s=settings.jwp_http_read_timeout_ms / 1000,
+                total_timeout_s=settings.jwp_http_total_timeout_ms / 1000,
+                response_limit_bytes=settings.jwp_http_response_limit_bytes,
             ),
         ),
     ]
