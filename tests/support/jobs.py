@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import grpc
 
 from jwp.proto.jobworkerp.data import common_pb2, job_result_pb2, runner_pb2, worker_pb2
 from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
 from jwp.proto.jobworkerp.service import job_result_pb2 as job_result_service_pb2
 from tests.conftest import Stubs
+from tests.support.servers import make_settings, running_server
 
 _worker_numbers = itertools.count(1)
 
@@ -63,3 +70,14 @@ async def run_job(
 def output_text(result: job_result_pb2.JobResultData) -> str:
     """Return a failed job's output (the error message) as text."""
     return result.output.items.decode()
+
+
+@contextlib.asynccontextmanager
+async def server_stubs(tmp_path: Path, **settings: Any) -> AsyncIterator[Stubs]:
+    """Run a server with the settings overrides and yield stubs connected to it."""
+    async with running_server(make_settings(tmp_path, **settings)) as server:
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
+        try:
+            yield Stubs.over(channel)
+        finally:
+            await channel.close()

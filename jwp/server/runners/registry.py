@@ -90,6 +90,7 @@ def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
     """Specs of the built-in runners implemented in this version."""
     from .command import CommandRunner
     from .http_request import HttpRequestRunner
+    from .slack import SlackPostMessageRunner
 
     settings = host.settings
 
@@ -131,6 +132,22 @@ def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
                 read_timeout_s=settings.jwp_http_read_timeout_ms / 1000,
                 total_timeout_s=settings.jwp_http_total_timeout_ms / 1000,
                 response_limit_bytes=settings.jwp_http_response_limit_bytes,
+            ),
+        ),
+        RunnerSpec(
+            id=common_pb2.RunnerType.SLACK_POST_MESSAGE,
+            name="SLACK_POST_MESSAGE",
+            description="Posts a message to a Slack channel with a bot token (chat.postMessage)",
+            runner_type=common_pb2.RunnerType.SLACK_POST_MESSAGE,
+            settings_proto=runner_proto("slack_runner.proto"),
+            args_proto=runner_proto("slack_args.proto"),
+            result_proto=runner_proto("slack_result.proto"),
+            output_type=runner_pb2.NON_STREAMING,
+            definition="builtin5",
+            factory=lambda: SlackPostMessageRunner(
+                api_base_url=settings.jwp_slack_api_base_url,
+                connect_timeout_s=settings.jwp_http_connect_timeout_ms / 1000,
+                read_timeout_s=settings.jwp_http_read_timeout_ms / 1000,
             ),
         ),
     ]
