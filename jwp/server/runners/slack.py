@@ -5,7 +5,7 @@ logged) and an optional bot name used as `username` when the job gives
 none. The Web API base URL comes from the server setting
 JWP_SLACK_API_BASE_URL, so tests point it at a local server.
 
-Slack answers most errors with HTTP 200 and `"ok": false`; such an answer
+Slack reports most errors with HTTP 200 and `"ok": false`. Such a response
 fails the job with OTHER_ERROR and Slack's error code, because sending the
 same request again gets the same response. Rate limiting (429) and server
 errors (5xx) are retryable.
