@@ -90,11 +90,15 @@ def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
     """Specs of the built-in runners implemented in this version."""
     from .command import CommandRunner
     from .http_request import HttpRequestRunner
+    from .llm import LlmChatRunner, LlmCompletionRunner
     from .slack import SlackPostMessageRunner
 
     settings = host.settings
 
     kill_grace_s = settings.jwp_kill_grace_ms / 1000
+    openai_api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    http_connect_timeout_s = settings.jwp_http_connect_timeout_ms / 1000
+    llm_read_timeout_s = settings.jwp_llm_read_timeout_ms / 1000
     return [
         RunnerSpec(
             id=common_pb2.RunnerType.COMMAND,
@@ -148,6 +152,43 @@ def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
                 api_base_url=settings.jwp_slack_api_base_url,
                 connect_timeout_s=settings.jwp_http_connect_timeout_ms / 1000,
                 read_timeout_s=settings.jwp_http_read_timeout_ms / 1000,
+            ),
+        ),
+        RunnerSpec(
+            id=common_pb2.RunnerType.LLM_CHAT,
+            name="LLM_CHAT",
+            description=(
+                "Generates the next assistant message of a chat with a model served by Ollama "
+                "or an OpenAI-compatible API"
+            ),
+            runner_type=common_pb2.RunnerType.LLM_CHAT,
+            settings_proto=runner_proto("llm/runner.proto"),
+            args_proto=runner_proto("llm/chat_args.proto"),
+            result_proto=runner_proto("llm/chat_result.proto"),
+            output_type=runner_pb2.BOTH,
+            definition="builtin65533",
+            factory=lambda: LlmChatRunner(
+                openai_api_key=openai_api_key,
+                connect_timeout_s=http_connect_timeout_s,
+                read_timeout_s=llm_read_timeout_s,
+            ),
+        ),
+        RunnerSpec(
+            id=common_pb2.RunnerType.LLM_COMPLETION,
+            name="LLM_COMPLETION",
+            description=(
+                "Completes a prompt with a model served by Ollama or an OpenAI-compatible API"
+            ),
+            runner_type=common_pb2.RunnerType.LLM_COMPLETION,
+            settings_proto=runner_proto("llm/runner.proto"),
+            args_proto=runner_proto("llm/completion_args.proto"),
+            result_proto=runner_proto("llm/completion_result.proto"),
+            output_type=runner_pb2.BOTH,
+            definition="builtin65534",
+            factory=lambda: LlmCompletionRunner(
+                openai_api_key=openai_api_key,
+                connect_timeout_s=http_connect_timeout_s,
+                read_timeout_s=llm_read_timeout_s,
             ),
         ),
     ]

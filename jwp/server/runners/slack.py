@@ -157,7 +157,7 @@ def _parse_block(index: int, text: str) -> dict[str, Any]:
 
 
 def _read_response(response: httpx.Response) -> dict[str, Any]:
-    """Return the JSON body of the response, or raise the runner error its status or `ok` calls for."""
+    """Return the JSON body of the response, or raise the error its status or `ok` calls for."""
     status = response.status_code
     if status == 429:
         retry_after = response.headers.get("retry-after", "unknown")
