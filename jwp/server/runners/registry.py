@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from pathlib import Path
+
+import httpx
 
 from jwp.errors import NotFoundError
 from jwp.proto.jobworkerp.data import common_pb2, runner_pb2
@@ -91,6 +94,7 @@ def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
     from .command import CommandRunner
     from .http_request import HttpRequestRunner
     from .llm import LlmChatRunner, LlmCompletionRunner
+    from .python_command import PythonCommandRunner
     from .slack import SlackPostMessageRunner
 
     settings = host.settings
@@ -99,6 +103,7 @@ def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
     openai_api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     http_connect_timeout_s = settings.jwp_http_connect_timeout_ms / 1000
     llm_read_timeout_s = settings.jwp_llm_read_timeout_ms / 1000
+    python_env_root = settings.jwp_python_env_dir or Path.home() / ".cache" / "jwp" / "python-envs"
     return [
         RunnerSpec(
             id=common_pb2.RunnerType.COMMAND,
@@ -189,6 +194,32 @@ def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
                 openai_api_key=openai_api_key,
                 connect_timeout_s=http_connect_timeout_s,
                 read_timeout_s=llm_read_timeout_s,
+            ),
+        ),
+        RunnerSpec(
+            id=common_pb2.RunnerType.PYTHON_COMMAND,
+            name="PYTHON_COMMAND",
+            description=(
+                "Runs a Python script in a virtual environment with the given Python version "
+                "and packages, made with uv and shared by workers with the same settings"
+            ),
+            runner_type=common_pb2.RunnerType.PYTHON_COMMAND,
+            settings_proto=runner_proto("python_command_runner.proto"),
+            args_proto=runner_proto("python_command_args.proto"),
+            result_proto=runner_proto("python_command_result.proto"),
+            output_type=runner_pb2.NON_STREAMING,
+            definition="builtin6",
+            factory=lambda: PythonCommandRunner(
+                env_root=python_env_root,
+                output_limit_bytes=settings.jwp_command_output_limit_bytes,
+                kill_grace_s=kill_grace_s,
+                download_timeout=httpx.Timeout(
+                    connect=http_connect_timeout_s,
+                    read=settings.jwp_http_read_timeout_ms / 1000,
+                    write=settings.jwp_http_read_timeout_ms / 1000,
+                    pool=None,
+                ),
+                download_limit_bytes=settings.jwp_http_response_limit_bytes,
             ),
         ),
     ]
