@@ -92,6 +92,7 @@ class RunnerRegistry:
 def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
     """Specs of the built-in runners implemented in this version."""
     from .command import CommandRunner
+    from .grpc_unary import GrpcUnaryRunner
     from .http_request import HttpRequestRunner
     from .llm import LlmChatRunner, LlmCompletionRunner
     from .python_command import PythonCommandRunner
@@ -221,5 +222,20 @@ def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
                 ),
                 download_limit_bytes=settings.jwp_http_response_limit_bytes,
             ),
+        ),
+        RunnerSpec(
+            id=common_pb2.RunnerType.GRPC_UNARY,
+            name="GRPC_UNARY",
+            description=(
+                "Calls a unary gRPC method with a base64 protobuf request, or JSON through the "
+                "server's reflection service, and returns the response bytes and metadata"
+            ),
+            runner_type=common_pb2.RunnerType.GRPC_UNARY,
+            settings_proto=runner_proto("grpc_unary_runner.proto"),
+            args_proto=runner_proto("grpc_unary_args.proto"),
+            result_proto=runner_proto("grpc_unary_result.proto"),
+            output_type=runner_pb2.NON_STREAMING,
+            definition="builtin3",
+            factory=GrpcUnaryRunner,
         ),
     ]
