@@ -92,6 +92,7 @@ class RunnerRegistry:
 def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
     """Specs of the built-in runners implemented in this version."""
     from .command import CommandRunner
+    from .docker import DockerRunner
     from .grpc_unary import GrpcUnaryRunner
     from .http_request import HttpRequestRunner
     from .llm import LlmChatRunner, LlmCompletionRunner
@@ -237,5 +238,21 @@ def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
             output_type=runner_pb2.NON_STREAMING,
             definition="builtin3",
             factory=GrpcUnaryRunner,
+        ),
+        RunnerSpec(
+            id=common_pb2.RunnerType.DOCKER,
+            name="DOCKER",
+            description=(
+                "Runs a command in a Docker container, one container per job or, for a static "
+                "worker, as an exec in a long-lived container; returns its stdout"
+            ),
+            runner_type=common_pb2.RunnerType.DOCKER,
+            settings_proto=runner_proto("docker_runner.proto"),
+            args_proto=runner_proto("docker_args.proto"),
+            # Raw bytes (stdout lines) without a schema, as jobworkerp declares it.
+            result_proto="",
+            output_type=runner_pb2.NON_STREAMING,
+            definition="builtin4",
+            factory=DockerRunner,
         ),
     ]
