@@ -40,7 +40,7 @@ async def resolve_method(
     service: str,
     method: str,
     *,
-    metadata: Sequence[tuple[str, str]],
+    metadata: Sequence[tuple[str, str | bytes]],
     timeout_s: float | None,
 ) -> MethodTypes:
     """Return the message classes of `service/method` as the server describes them.

@@ -25,6 +25,7 @@ import asyncio
 import base64
 import binascii
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -58,6 +59,8 @@ _ERROR_OF_CODE: dict[grpc.StatusCode, type[RunnerError]] = {
     grpc.StatusCode.UNKNOWN: RunnerArgumentError,
 }
 """Runner error of each failed status; codes not listed are FatalRunnerError."""
+
+_METADATA_KEY = re.compile(r"^[0-9a-z_.-]+$")
 
 
 class GrpcUnaryRunner(Runner):
@@ -140,12 +143,12 @@ class GrpcUnaryRunner(Runner):
             result.metadata[key] = _metadata_text(key, value)
         return result.SerializeToString()
 
-    def _metadata(self, call_args: GrpcUnaryArgs) -> list[tuple[str, str]]:
-        metadata = []
+    def _metadata(self, call_args: GrpcUnaryArgs) -> list[tuple[str, str | bytes]]:
+        metadata: list[tuple[str, str | bytes]] = []
         if self._settings.HasField("auth_token") and self._settings.auth_token:
             metadata.append(("authorization", f"Bearer {self._settings.auth_token}"))
         for key, value in sorted(call_args.metadata.items()):
-            metadata.append((key.lower(), value))
+            metadata.append(_metadata_entry(key, value))
         return metadata
 
     def _timeout_s(self, call_args: GrpcUnaryArgs) -> float | None:
@@ -160,7 +163,7 @@ class GrpcUnaryRunner(Runner):
         service: str,
         method: str,
         call_args: GrpcUnaryArgs,
-        metadata: Sequence[tuple[str, str]],
+        metadata: Sequence[tuple[str, str | bytes]],
     ) -> bytes:
         assert self._channel is not None
         key = f"{service}/{method}"
@@ -211,6 +214,29 @@ def _call_error(path: str, error: grpc.aio.AioRpcError) -> RunnerError:
     return error_class(
         f"gRPC call {path} failed with {code.name}: {error.details() or 'no detail'}"
     )
+
+
+def _metadata_entry(key: str, value: str) -> tuple[str, str | bytes]:
+    """Check one metadata entry of the args; a `-bin` key's base64 value becomes bytes."""
+    name = key.lower()
+    if not _METADATA_KEY.match(name) or name.startswith("grpc-"):
+        raise RunnerArgumentError(
+            f"{RUNNER_NAME}: metadata key {key!r} is invalid; use letters, digits, '-', '_' "
+            "and '.', not starting with 'grpc-'"
+        )
+    if name.endswith("-bin"):
+        try:
+            return name, base64.b64decode(value, validate=True)
+        except binascii.Error:
+            raise RunnerArgumentError(
+                f"{RUNNER_NAME}: metadata {key!r} is a binary key, so its value must be base64"
+            ) from None
+    if not all(" " <= character <= "~" for character in value):
+        raise RunnerArgumentError(
+            f"{RUNNER_NAME}: metadata {key!r} has a value with characters other than printable "
+            "ASCII; send it base64-encoded under a key ending in '-bin'"
+        )
+    return name, value
 
 
 def _metadata_text(key: str, value: str | bytes) -> str:

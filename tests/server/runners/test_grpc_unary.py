@@ -39,12 +39,13 @@ TOKEN = "grpc-test-token"
 
 
 async def echo(request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-    """Return the request; report the authorization and x-test headers as metadata."""
+    """Return the request; report the authorization, x-test and x-data-bin metadata back."""
     received = dict(context.invocation_metadata() or ())
     await context.send_initial_metadata(
         (
             ("seen-authorization", str(received.get("authorization", ""))),
             ("seen-x-test", str(received.get("x-test", ""))),
+            ("seen-data-bin", received.get("x-data-bin", b"")),
         )
     )
     context.set_trailing_metadata((("trailer-bin", b"\x00\x01"),))
@@ -153,7 +154,11 @@ async def call(runner_settings: bytes, args: bytes) -> GrpcUnaryResult:
 async def test_raw_call_with_metadata_and_token(grpc_port: int) -> None:
     result = await call(
         settings(grpc_port, auth_token=TOKEN),
-        call_args("test.Probe/Echo", b"\x01\x02payload", metadata={"X-Test": "yes"}),
+        call_args(
+            "test.Probe/Echo",
+            b"\x01\x02payload",
+            metadata={"X-Test": "yes", "x-data-bin": base64.b64encode(b"\xff").decode()},
+        ),
     )
 
     assert result.code == 0
@@ -161,6 +166,7 @@ async def test_raw_call_with_metadata_and_token(grpc_port: int) -> None:
     assert result.metadata["seen-authorization"] == f"Bearer {TOKEN}"
     assert result.metadata["seen-x-test"] == "yes"
     assert result.metadata["trailer-bin"] == base64.b64encode(b"\x00\x01").decode()
+    assert result.metadata["seen-data-bin"] == base64.b64encode(b"\xff").decode()
 
 
 async def test_reflection_json_request(grpc_port: int) -> None:
@@ -300,6 +306,10 @@ async def test_bad_settings_rejected(message: GrpcUnaryRunnerSettings, error: st
         (call_args("NoSlash"), "not of the form package.Service/Method"),
         (call_args("a/b/c"), "not of the form"),
         (GrpcUnaryArgs(method="test.Probe/Echo", request="!!").SerializeToString(), "base64"),
+        (call_args("test.Probe/Echo", metadata={"bad key": "x"}), "metadata key 'bad key'"),
+        (call_args("test.Probe/Echo", metadata={"grpc-timeout": "1"}), "not starting with"),
+        (call_args("test.Probe/Echo", metadata={"x": "caf\u00e9"}), "printable ASCII"),
+        (call_args("test.Probe/Echo", metadata={"x-bin": "!!"}), "must be base64"),
     ],
 )
 async def test_bad_args_rejected(grpc_port: int, args: bytes, error: str) -> None:
