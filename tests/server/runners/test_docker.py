@@ -7,12 +7,13 @@ for what it does and does not reproduce.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from jwp.errors import RetryableRunnerError, RunnerArgumentError
+from jwp.errors import FatalRunnerError, RetryableRunnerError, RunnerArgumentError
 from jwp.proto.jobworkerp.data import common_pb2
 from jwp.proto.jobworkerp.runner.docker_args_pb2 import DockerArgs
 from jwp.proto.jobworkerp.runner.docker_runner_pb2 import DockerRunnerSettings
@@ -192,6 +193,13 @@ async def test_no_image_rejected(engine_server: HttpServer) -> None:
 async def test_from_src_rejected() -> None:
     with pytest.raises(RunnerArgumentError, match="from_src"):
         await loaded(settings(from_src="FROM busybox"))
+
+
+async def test_missing_docker_package_names_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "docker", None)  # makes `import docker` fail
+
+    with pytest.raises(FatalRunnerError, match=r"pip install 'jwp\[docker\]'"):
+        await loaded(settings(from_image="busybox"))
 
 
 async def test_unreachable_engine_is_retryable(monkeypatch: pytest.MonkeyPatch) -> None:
