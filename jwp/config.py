@@ -11,7 +11,7 @@ import enum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_CHANNEL = "__default_job_channel__"
@@ -110,6 +110,31 @@ class Settings(BaseSettings):
 
     jwp_command_output_limit_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     """Captured stdout and stderr of a COMMAND job are each cut to this size, in bytes."""
+
+    jwp_http_connect_timeout_ms: int = Field(default=10_000, ge=1)
+    """HTTP_REQUEST, LLM and Slack runners: limit for opening a connection, in ms."""
+
+    jwp_http_read_timeout_ms: int = Field(default=60_000, ge=1)
+    """HTTP_REQUEST and Slack runners: limit for each read of the response, in ms."""
+
+    jwp_http_total_timeout_ms: int = Field(default=300_000, ge=1)
+    """HTTP_REQUEST runner: limit for a whole request with its redirects, in ms."""
+
+    jwp_http_response_limit_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    """HTTP_REQUEST runner: a response body larger than this fails the job, in bytes."""
+
+    jwp_python_env_dir: Path | None = None
+    """PYTHON_COMMAND runner: folder of the cached virtual environments; unset uses
+    `~/.cache/jwp/python-envs`."""
+
+    jwp_llm_read_timeout_ms: int = Field(default=600_000, ge=1)
+    """LLM runners: limit for each read of the response, in ms (a model may load first)."""
+
+    jwp_slack_api_base_url: str = "https://slack.com/api"
+    """SLACK_POST_MESSAGE runner: base URL of the Slack Web API."""
+
+    openai_api_key: SecretStr | None = None
+    """API key sent by the LLM runners' `genai` settings as a bearer token."""
 
     @field_validator("worker_channels", mode="before")
     @classmethod
