@@ -37,7 +37,7 @@ from jwp.proto.jobworkerp.runner.python_command_runner_pb2 import PythonCommandR
 
 from . import process
 from .base import Runner
-from .command import _decode_output
+from .command import decode_output
 from .http_request import decode_body
 from .parsing import parse_args, parse_settings, require_field
 from .python_env import PythonEnvironment, Requirements, ensure_environment
@@ -154,10 +154,10 @@ class PythonCommandRunner(Runner):
             await asyncio.to_thread(shutil.rmtree, work_dir, ignore_errors=True)
 
         result = PythonCommandResult(
-            exit_code=outcome.exit_code, output=_decode_output(outcome.stdout)
+            exit_code=outcome.exit_code, output=decode_output(outcome.stdout)
         )
         if outcome.stderr.data or outcome.stderr.dropped_bytes:
-            result.output_stderr = _decode_output(outcome.stderr)
+            result.output_stderr = decode_output(outcome.stderr)
         return result.SerializeToString()
 
     async def _script(self, command_args: PythonCommandArgs) -> str:
