@@ -81,7 +81,9 @@ def _upgrade(connection: Connection) -> None:
     current = MigrationContext.configure(connection).get_current_revision()
     config = alembic_config(connection)
     if current is None and inspect(connection).has_table("job"):
-        logger.info("database has jwp tables without a schema revision; stamping %s", FIRST_REVISION)
+        logger.info(
+            "database has jwp tables without a schema revision; stamping %s", FIRST_REVISION
+        )
         command.stamp(config, FIRST_REVISION)
         current = FIRST_REVISION
     head = head_revision()
