@@ -145,7 +145,7 @@ class JwpServer:
             for name, concurrency in settings.channel_concurrencies().items()
         )
         logger.info(
-            "jwp serving on %s (port %d): role %s, storage %s (%s; %s), channels %s, "
+            "jwp serving on %s (port %d): role %s, storage %s (%s), queue %s, channels %s, "
             "%d runners",
             settings.grpc_addr,
             self.port,
