@@ -34,7 +34,6 @@ from tests.support.backends import BACKENDS
 from tests.support.servers import make_settings, running_server
 from tests.support.waiting import eventually
 
-
 pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 

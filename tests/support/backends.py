@@ -34,7 +34,9 @@ MYSQL_URL = os.environ.get("JWP_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306")
 def _reachable(url: str, default_port: int) -> bool:
     parts = urllib.parse.urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 2):
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 2
+        ):
             return True
     except OSError:
         return False
