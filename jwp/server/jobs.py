@@ -249,6 +249,8 @@ class JobManager:
         """
         if self._events is None:
             return False
+        # NOTE: a job fetched by a worker that has not yet set RUNNING is
+        # still PENDING here, so it gets a CANCELLED result and runs anyway.
         status = await self._statuses.get(job_id)
         if status not in (common_pb2.RUNNING, common_pb2.WAIT_RESULT):
             return False

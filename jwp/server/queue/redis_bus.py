@@ -1,6 +1,6 @@
 """Scalable mode's result bus and cluster events over Redis pub/sub.
 
-Each process holds one pub/sub connection (`RedisSubscriber`) and shares it
+Each process opens one pub/sub connection (`RedisSubscriber`) and shares it
 among all its local subscriptions: DIRECT waits, Listen, ListenByWorker,
 streams, and the cluster event channels. A DIRECT result is pushed to the
 jobworkerp list `r:d:{job_id}` and announced on a notification channel; the
@@ -230,7 +230,7 @@ class _ResultSubscription(Subscription):
 
 
 class _DirectSubscription(Subscription):
-    """Reads `r:d:{job_id}` whenever its notification channel says a result arrived."""
+    """Reads `r:d:{job_id}` whenever its notification channel signals a result."""
 
     def __init__(
         self,

@@ -116,6 +116,9 @@ class NodeIdLease:
                 self._health.failed(error)
 
     async def _switch(self) -> None:
+        # NOTE: until this switch, this process and the new owner both used
+        # the old node id, so an id made in that window could repeat one of
+        # theirs if both used the same millisecond and sequence number.
         old = self.node_id
         new = await self.acquire()
         if self._generator is not None:

@@ -51,6 +51,8 @@ def head_revision() -> str:
 async def upgrade_schema(engine: AsyncEngine) -> None:
     """Create or upgrade the tables to the newest revision."""
     async with engine.connect() as connection:
+        # NOTE: only MySQL/MariaDB upgrades run under a lock. SQLite processes
+        # that start together on a fresh file may race; start one first.
         if connection.dialect.name in ("mysql", "mariadb"):
             await _run_locked_mysql(connection)
         else:
