@@ -66,6 +66,58 @@ class Settings(BaseSettings):
     sqlite_max_connections: int = Field(default=20, ge=1)
     """Size of the SQLite connection pool."""
 
+    mysql_url: str | None = None
+    """MySQL/MariaDB as `mysql://USER:PASSWORD@HOST:PORT/DBNAME`; set it (or MYSQL_HOST) to
+    use MySQL instead of SQLite."""
+
+    mysql_host: str | None = None
+    """MySQL/MariaDB host; used with MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD, MYSQL_DBNAME."""
+
+    mysql_port: int = Field(default=3306, ge=1, le=65535)
+    """MySQL/MariaDB port."""
+
+    mysql_user: str = "root"
+    """MySQL/MariaDB user."""
+
+    mysql_password: str = ""
+    """MySQL/MariaDB password (never logged)."""
+
+    mysql_dbname: str = "jobworkerp"
+    """MySQL/MariaDB database; it must exist."""
+
+    mysql_max_connections: int = Field(default=20, ge=1)
+    """Size of the MySQL/MariaDB connection pool."""
+
+    redis_url: str = "redis://127.0.0.1:6379"
+    """Redis server of Scalable mode as `redis://HOST:PORT/DB` (or `rediss://` for TLS)."""
+
+    redis_username: str | None = None
+    """Redis ACL user name; unset uses the one in REDIS_URL, if any."""
+
+    redis_password: str | None = None
+    """Redis password; unset uses the one in REDIS_URL, if any (never logged)."""
+
+    redis_pool_size: int = Field(default=20, ge=2)
+    """Connections in the Redis pool of one process (the pub/sub connection is extra)."""
+
+    redis_pool_create_timeout_msec: int = Field(default=5000, ge=1)
+    """How long opening one Redis connection may take, in ms."""
+
+    redis_pool_wait_timeout_msec: int = Field(default=60_000, ge=1)
+    """How long a command waits for a free pooled connection, in ms."""
+
+    redis_pool_recycle_timeout_msec: int = Field(default=5000, ge=1)
+    """A pooled connection idle this long is checked with PING before reuse, in ms."""
+
+    jwp_redis_key_prefix: str = ""
+    """Text put before every Redis key and pub/sub channel jwp uses; empty keeps the
+    jobworkerp names, so a Redis shared by several jwp systems needs one prefix each."""
+
+    jwp_lease_ms: int = Field(default=30_000, ge=300)
+    """Length of the leases a process holds, in ms: on its Redis processing list, its
+    snowflake node id and the RDB job rows it runs. They are renewed every third of this;
+    the jobs of a process that died run again elsewhere within about this time."""
+
     job_queue_expire_job_result_seconds: int = Field(default=3600, ge=1)
     """Lifetime of a DIRECT result waiting for its caller, and the default Listen wait, in s."""
 
@@ -100,7 +152,8 @@ class Settings(BaseSettings):
     """Name stamped on JSON log records."""
 
     jwp_node_id: int | None = Field(default=None, ge=0, le=1023)
-    """Snowflake node id of this process (0-1023); unset derives one from the host address."""
+    """Snowflake node id of this process (0-1023). Unset, Scalable mode leases a free one
+    from Redis and Standalone derives one from the host's private IPv4 address."""
 
     jwp_shutdown_grace_ms: int = Field(default=30_000, ge=0)
     """How long a stopping server waits for running jobs before cancelling them, in ms."""
@@ -179,6 +232,26 @@ class Settings(BaseSettings):
         channels = {DEFAULT_CHANNEL: self.worker_default_concurrency}
         channels.update(zip(self.worker_channels, self.worker_channel_concurrencies, strict=True))
         return channels
+
+    def uses_mysql(self) -> bool:
+        """Return True when MYSQL_URL or MYSQL_HOST selects MySQL/MariaDB over SQLite."""
+        return bool(self.mysql_url or self.mysql_host)
+
+    def sqlalchemy_mysql_url(self) -> str:
+        """Return the MySQL settings as a `mysql+asyncmy://` SQLAlchemy URL."""
+        from sqlalchemy.engine import URL, make_url
+
+        if self.mysql_url:
+            url = make_url(self.mysql_url)
+            return url.set(drivername="mysql+asyncmy").render_as_string(hide_password=False)
+        return URL.create(
+            "mysql+asyncmy",
+            username=self.mysql_user,
+            password=self.mysql_password or None,
+            host=self.mysql_host,
+            port=self.mysql_port,
+            database=self.mysql_dbname,
+        ).render_as_string(hide_password=False)
 
     def sqlalchemy_sqlite_url(self) -> str:
         """Return SQLITE_URL in the form SQLAlchemy's aiosqlite dialect expects."""
