@@ -88,6 +88,8 @@ class RunnerRegistry:
 
 def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
     """Specs of the built-in runners implemented in this version."""
+    from jwp.server.workflow.specs import workflow_specs
+
     from .command import CommandRunner
 
     settings = host.settings
@@ -112,4 +114,5 @@ def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
                 kill_grace_s=kill_grace_s,
             ),
         ),
+        *workflow_specs(host),
     ]
