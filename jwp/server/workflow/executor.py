@@ -69,7 +69,7 @@ class WorkflowStatus(enum.Enum):
 
 @dataclass(frozen=True)
 class WorkflowOutcome:
-    """How a run ended."""
+    """The end of a run: its status, output and position."""
 
     id: str
     status: WorkflowStatus

@@ -6,10 +6,10 @@ Where a document allows an expression, a string is read like this:
   text between them). It renders to a string, which is then coerced: an
   integer or decimal number becomes a number, `true`/`false` a boolean, and
   anything else stays a string. JSON-looking text stays a string too, with
-  one exception: a template that is the whole of `input.from`, `output.as`
+  one exception. A template that is the whole of `input.from`, `output.as`
   or `export.as` and renders a JSON object or array yields that object or
-  array, since such a transform has no other way to build structured data
-  in Liquid (the jobworkerp README's example relies on it).
+  array, because such a transform has no other way to build structured
+  data in Liquid, and the jobworkerp README's example relies on it.
 - Trimmed, it starts with `${` and ends with `}`: a jq filter, run on the
   current value. One output is the value; several make an array; none make
   `[]`. A jq error fails the task with an expression error.
@@ -59,8 +59,8 @@ Variables = Mapping[str, Any]
 _JQ_VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 # Variables of the jq language itself, which a binding must not shadow.
 _JQ_SPECIAL_VARIABLES = frozenset({"__loc__", "__prog_args"})
-# `$ENV` is always bound (to a context variable named ENV, or null) so it
-# cannot reveal the server's environment; `env` is redefined for the same reason.
+# `$ENV` is always bound (to a context variable named ENV, or null), so it
+# cannot reveal the server's environment. `env` is redefined for the same reason.
 _JQ_PRELUDE = "def env: {};\n"
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
@@ -272,7 +272,7 @@ class _LiquidEnvironment(Environment):
     """Liquid with the json filters, strict undefined variables and resource limits.
 
     An undefined variable is an error when output, so a typo does not
-    silently render as empty text; it is still false in `if` and `unless`.
+    silently render as empty text. In `if` and `unless` it is false.
     """
 
     loop_iteration_limit = 1_000_000

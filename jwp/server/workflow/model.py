@@ -229,11 +229,24 @@ class Workflow:
 class _Loader(yaml.SafeLoader):
     """Safe YAML loader that keeps dates and times as strings, so documents stay JSON data."""
 
+    yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]]
+
 
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+# YAML 1.2 booleans only, as the Rust YAML parser of jobworkerp reads them:
+# `on`, `off`, `yes` and `no` stay strings.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 
 
 def parse_workflow(text: str, *, source: str = "workflow") -> Workflow:

@@ -5,8 +5,8 @@ timeouts as any job, and the task waits for its final result:
 
 - `run.runner` names a runner. Its `settings` and `arguments` objects are
   converted to the runner's settings and args messages with the runner's
-  schema (unknown keys are ignored; a runner without a schema gets the
-  JSON text). The job runs for a worker made from `options`: a temporary
+  schema, ignoring unknown keys. A runner without a schema gets the JSON
+  text. The job runs for a worker made from `options`: a temporary
   worker with a random suffix on the task name, deleted when the task ends
   (also when the workflow fails or is cancelled), or, with
   `useStatic: true`, a persistent worker named after the task that is

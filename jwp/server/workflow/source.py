@@ -1,7 +1,7 @@
-"""Where an INLINE_WORKFLOW job's document comes from: a URL, a local file, or the args.
+"""Sources of INLINE_WORKFLOW documents: a URL, a local file, or the job args.
 
 `workflow_url` is fetched over http(s) with WORKFLOW_HTTP_TIMEOUT_SEC, or
-read as a file path (relative to the server's working directory; a
+read as a file path relative to the server's working directory (a
 `file://` prefix is accepted). `workflow_data` is the YAML or JSON text
 itself. Documents are parsed and validated in a worker thread.
 
@@ -34,9 +34,9 @@ async def load_from_url(url: str, *, http_timeout_s: float) -> Workflow:
     """Fetch or read the document at `url` and parse it.
 
     Raises:
-        RunnerArgumentError: The file does not exist, the URL answers with a
+        RunnerArgumentError: The file does not exist, the URL responds with a
             client error, or the document is invalid.
-        RetryableRunnerError: The URL cannot be reached or answers with a
+        RetryableRunnerError: The URL cannot be reached or responds with a
             server error.
     """
     if url.startswith(("http://", "https://")):
