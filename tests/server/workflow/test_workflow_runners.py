@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from jwp.proto.jobworkerp.service import worker_pb2 as worker_service_pb2
 from jwp.server.app import JwpServer
 from tests.conftest import Stubs
 from tests.support.http import Response, local_http_server
+from tests.support.processes import process_alive
 from tests.support.waiting import eventually
 
 from .conftest import (
@@ -333,7 +333,7 @@ async def test_fork_compete_cancels_the_slower_job(inline: InlineRunner, tmp_pat
     pid = int(pid_file.read_text())
 
     async def slow_process_gone() -> bool:
-        return not _process_alive(pid)
+        return not process_alive(pid)
 
     await eventually(slow_process_gone, message="the losing branch's sleep to stop")
     assert await worker_names(inline.stubs) == ["OneTimeFlow"]
@@ -474,21 +474,9 @@ async def test_cancelled_workflow_job_cleans_up(
     async def cleaned_up() -> bool:
         remaining = await worker_names(wstubs)
         statuses = await components.jobs.find_all_statuses()
-        return remaining == ["BackgroundFlow"] and not statuses and not _process_alive(pid)
+        return remaining == ["BackgroundFlow"] and not statuses and not process_alive(pid)
 
     await eventually(cleaned_up, message="the temporary worker, job and process to be gone")
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state not in ("Z", "X")
 
 
 # Streaming
