@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -363,35 +362,36 @@ async def test_for_in_parallel_runs_jobs_concurrently(inline: InlineRunner) -> N
     assert loop.time() - started < 1.8
 
 
-async def test_command_fetches_from_local_http_server(inline: InlineRunner) -> None:
-    # NOTE: the HTTP_REQUEST runner is not available on this branch, so the
-    # request is made by a Python child process through COMMAND.
-    fetch = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())"
+async def test_http_request_runner_against_local_server(inline: InlineRunner) -> None:
     with local_http_server() as http:
-        http.routes["/items/7"] = Response(
+        http.routes["/api/items/7"] = Response(
             body=json.dumps({"id": 7, "name": "seven"}).encode(),
             content_type="application/json",
         )
-        url_template = "$${{{ base }}/items/{{ id }}}"
         text = document(
-            f"""
+            """
             do:
               - get:
                   run:
                     runner:
-                      name: COMMAND
+                      name: HTTP_REQUEST
+                      settings: {base_url: "${.base}"}
                       arguments:
-                        command: {sys.executable}
-                        args: ["-c", "{fetch}", "{url_template}"]
-                  output: {{as: "${{.stdout | fromjson}}"}}
-              - use: {{set: {{name: "${{.name}}"}}}}
+                        method: GET
+                        path: "$${items/{{ id }}}"
+                        queries: [{key: verbose, value: "1"}]
+                        headers: []
+              - use:
+                  set:
+                    status: "${.statusCode}"
+                    name: "${.content | fromjson | .name}"
             """
         )
         output = completed_output(
-            await inline.run(data=text, workflow_input={"base": http.url(""), "id": 7})
+            await inline.run(data=text, workflow_input={"base": http.url("/api/"), "id": 7})
         )
-        assert http.requests == [("GET", "/items/7")]
-    assert output == {"name": "seven"}
+        assert http.requests == [("GET", "/api/items/7?verbose=1")]
+    assert output == {"status": 200, "name": "seven"}
 
 
 async def test_nested_inline_workflow_fault_fails_the_task(inline: InlineRunner) -> None:
