@@ -32,7 +32,13 @@ from typing import Any
 from google.protobuf import json_format
 
 from jwp import schema
-from jwp.errors import JwpError, NotFoundError, ShuttingDownError, WaitTimeoutError
+from jwp.errors import (
+    AlreadyExistsError,
+    JwpError,
+    NotFoundError,
+    ShuttingDownError,
+    WaitTimeoutError,
+)
 from jwp.proto.jobworkerp.data import common_pb2, job_result_pb2, runner_pb2, worker_pb2
 from jwp.server.runners.base import RunnerSpec
 from jwp.server.runners.host import RunnerHost
@@ -107,13 +113,22 @@ class ServerJobRunner:
             worker = await self._static_worker(data)
             return await self._run_job(spec, worker, arguments, timeout_ms, metadata)
 
-        workers = self._host.require_workers()
-        worker_id = await workers.create(data)
+        worker_id = await self._create_temporary_worker(data)
         try:
             worker = worker_pb2.Worker(id=worker_pb2.WorkerId(value=worker_id), data=data)
             return await self._run_job(spec, worker, arguments, timeout_ms, metadata)
         finally:
             await _shielded(self._delete_worker(worker_id, data.name))
+
+    async def _create_temporary_worker(self, data: worker_pb2.WorkerData) -> int:
+        """Create a worker, deleting it again if the task is cancelled while it is created."""
+        creation = asyncio.ensure_future(self._host.require_workers().create(data))
+        try:
+            return await asyncio.shield(creation)
+        except asyncio.CancelledError:
+            worker_id = await creation
+            await self._delete_worker(worker_id, data.name)
+            raise
 
     async def _run_job(
         self,
@@ -171,7 +186,7 @@ class ServerJobRunner:
         if existing is None:
             try:
                 worker_id = await workers.create(data)
-            except JwpError:
+            except AlreadyExistsError:
                 # Parallel iterations may race to create it; use the winner's.
                 existing = await workers.find_by_name(data.name)
                 if existing is None:
