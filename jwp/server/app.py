@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -33,16 +33,19 @@ from jwp.proto.jobworkerp.service import (
     worker_pb2,
     worker_pb2_grpc,
 )
+from jwp.proto.jwp.service import dashboard_pb2, dashboard_pb2_grpc
 from jwp.server.dispatch.dispatcher import Dispatcher
 from jwp.server.dispatch.executor import JobExecutor
 from jwp.server.dispatch.poller import RdbPoller
 from jwp.server.dispatch.pools import RunnerInstances
 from jwp.server.dispatch.recorder import JobRecorder
+from jwp.server.grpc.dashboard_service import DashboardService
 from jwp.server.grpc.job_result_service import JobResultService
 from jwp.server.grpc.job_service import JobService, JobStatusService
 from jwp.server.grpc.runner_service import RunnerService
 from jwp.server.grpc.worker_service import WorkerService
 from jwp.server.jobs import JobManager
+from jwp.server.metrics import ResultMetrics
 from jwp.server.queue.memory import MemoryJobQueue, MemoryJobStatusMap, MemoryResultBus
 from jwp.server.results import ResultManager
 from jwp.server.routing import JobRouter, now_ms
@@ -73,6 +76,7 @@ SERVICE_NAMES = (
     job_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
     job_pb2.DESCRIPTOR.services_by_name["JobStatusService"].full_name,
     job_result_pb2.DESCRIPTOR.services_by_name["JobResultService"].full_name,
+    dashboard_pb2.DESCRIPTOR.services_by_name["DashboardService"].full_name,
 )
 
 
@@ -90,6 +94,7 @@ class Components:
     instances: RunnerInstances
     queue: MemoryJobQueue
     bus: MemoryResultBus
+    metrics: ResultMetrics = field(default_factory=ResultMetrics)
 
 
 class JwpServer:
@@ -101,6 +106,7 @@ class JwpServer:
         self.components: Components | None = None
         self._grpc: grpc.aio.Server | None = None
         self._health: HealthServicer | None = None
+        self._dashboard: DashboardService | None = None
         self._stopped = asyncio.Event()
         self._started_at = 0.0
 
@@ -155,6 +161,7 @@ class JwpServer:
         statuses = MemoryJobStatusMap()
         bus = MemoryResultBus(remember_s=settings.job_queue_expire_job_result_seconds)
         channels = settings.channel_concurrencies()
+        metrics = ResultMetrics()
 
         workers = WorkerManager(storage.workers, runners, settings)
         router = JobRouter(storage.jobs, queue, statuses, settings.job_queue_fetch_interval)
@@ -166,6 +173,7 @@ class JwpServer:
             statuses=statuses,
             bus=bus,
             router=router,
+            metrics=metrics,
         )
         instances = RunnerInstances(channels)
         executor = JobExecutor(
@@ -223,6 +231,7 @@ class JwpServer:
             instances=instances,
             queue=queue,
             bus=bus,
+            metrics=metrics,
         )
 
     async def _recover(self, components: Components) -> None:
@@ -252,6 +261,16 @@ class JwpServer:
         job_result_pb2_grpc.add_JobResultServiceServicer_to_server(
             JobResultService(components.results), server
         )
+        self._dashboard = DashboardService(
+            dispatcher=components.dispatcher,
+            queue=components.queue,
+            jobs=components.storage.jobs,
+            workers=components.storage.workers,
+            metrics=components.metrics,
+            storage_type=self.settings.storage_type,
+            started_monotonic=self._started_at,
+        )
+        dashboard_pb2_grpc.add_DashboardServiceServicer_to_server(self._dashboard, server)
 
         self._health = HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
@@ -284,6 +303,8 @@ class JwpServer:
         kept = await self._keep_queued_jobs(components)
 
         logger.info("stopping the gRPC server")
+        if self._dashboard is not None:
+            self._dashboard.close()
         await self._grpc.stop(GRPC_STOP_GRACE_S)
         await components.instances.close()
         await process.wait_for_cleanups()
