@@ -41,12 +41,13 @@ from jwp.server.dispatch.pools import RunnerInstances
 from jwp.server.dispatch.recorder import JobRecorder
 from jwp.server.grpc.dashboard_service import DashboardService
 from jwp.server.grpc.job_result_service import JobResultService
-from jwp.server.grpc.job_service import JobService, JobStatusService
+from jwp.server.grpc.job_service import JobRestoreService, JobService, JobStatusService
 from jwp.server.grpc.runner_service import RunnerService
 from jwp.server.grpc.worker_service import WorkerService
 from jwp.server.jobs import JobManager
 from jwp.server.metrics import ResultMetrics
 from jwp.server.queue.memory import MemoryJobQueue, MemoryJobStatusMap, MemoryResultBus
+from jwp.server.restore import JobRestorer
 from jwp.server.results import ResultManager
 from jwp.server.routing import JobRouter, now_ms
 from jwp.server.runners import process
@@ -75,6 +76,7 @@ SERVICE_NAMES = (
     worker_pb2.DESCRIPTOR.services_by_name["WorkerService"].full_name,
     job_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
     job_pb2.DESCRIPTOR.services_by_name["JobStatusService"].full_name,
+    job_pb2.DESCRIPTOR.services_by_name["JobRestoreService"].full_name,
     job_result_pb2.DESCRIPTOR.services_by_name["JobResultService"].full_name,
     dashboard_pb2.DESCRIPTOR.services_by_name["DashboardService"].full_name,
 )
@@ -92,6 +94,7 @@ class Components:
     dispatcher: Dispatcher
     poller: RdbPoller
     instances: RunnerInstances
+    restorer: JobRestorer
     queue: MemoryJobQueue
     bus: MemoryResultBus
     metrics: ResultMetrics = field(default_factory=ResultMetrics)
@@ -220,6 +223,13 @@ class JwpServer:
             settings=settings, workers=workers, job_results=storage.job_results, bus=bus
         )
         host.workers, host.jobs, host.results = workers, jobs, results
+        restorer = JobRestorer(
+            jobs=storage.jobs,
+            workers=workers,
+            queue=queue,
+            statuses=statuses,
+            dispatcher=dispatcher,
+        )
         return Components(
             storage=storage,
             runners=runners,
@@ -229,16 +239,23 @@ class JwpServer:
             dispatcher=dispatcher,
             poller=poller,
             instances=instances,
+            restorer=restorer,
             queue=queue,
             bus=bus,
             metrics=metrics,
         )
 
     async def _recover(self, components: Components) -> None:
-        """Free job rows claimed by a previous run of this single process."""
+        """Free job rows claimed by a previous run of this process, then restore if asked.
+
+        Standalone runs one process, so every claim in the RDB was left by
+        an earlier run of it that stopped before finishing those jobs.
+        """
         released = await components.storage.jobs.release_all_grabs()
         if released:
             logger.info("released %d job claim(s) left by the previous run", released)
+        if self.settings.storage_restore_at_startup:
+            await components.restorer.restore(include_grabbed=False, limit=None)
 
     def _build_grpc(self, components: Components) -> grpc.aio.Server:
         server = grpc.aio.server(
@@ -257,6 +274,9 @@ class JwpServer:
         job_pb2_grpc.add_JobServiceServicer_to_server(JobService(components.jobs), server)
         job_pb2_grpc.add_JobStatusServiceServicer_to_server(
             JobStatusService(components.jobs), server
+        )
+        job_pb2_grpc.add_JobRestoreServiceServicer_to_server(
+            JobRestoreService(components.restorer), server
         )
         job_result_pb2_grpc.add_JobResultServiceServicer_to_server(
             JobResultService(components.results), server

@@ -219,10 +219,10 @@ class JobManager:
         A pending job gets a CANCELLED result at once; a running job is
         stopped and records CANCELLED when its runner has stopped.
         """
+        running = self._dispatcher.cancel(job_id) if self._dispatcher is not None else False
         row = await self._jobs.find(job_id)
         row_deleted = await self._jobs.delete(job_id) if row is not None else False
         queued = await self._queue.remove(job_id)
-        running = self._dispatcher.cancel(job_id) if self._dispatcher is not None else False
         pending = queued or row
         if pending is not None and not running:
             worker = await self._workers.find(pending.data.worker_id.value)

@@ -85,5 +85,13 @@ class JobRouter:
             await self._jobs.upsert(job)
         else:
             await self._jobs.insert(job)
+        self.wake_poller_if_due(job)
+
+    def wake_poller_if_due(self, job: job_pb2.Job) -> None:
+        """Wake the RDB poller when a stored job is due before its next regular poll.
+
+        Without this a job due in 300 ms, stored just after a poll, would
+        start up to one fetch interval late.
+        """
         if job.data.run_after_time <= now_ms() + self._fetch_interval_ms:
             self._wake_poller()

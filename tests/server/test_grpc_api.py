@@ -376,6 +376,7 @@ async def test_job_status_running_then_removed(stubs: Stubs) -> None:
     response = await stubs.jobs.Enqueue(
         job_service_pb2.JobRequest(worker_name="sleeper", args=command_args("sleep", "0.3"))
     )
+
     async def running() -> bool:
         return (await stubs.statuses.Find(response.id)).status == common_pb2.RUNNING
 

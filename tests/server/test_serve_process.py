@@ -17,6 +17,7 @@ from jwp.proto.jobworkerp.data import common_pb2, runner_pb2, worker_pb2
 from jwp.proto.jobworkerp.runner import command_args_pb2
 from jwp.proto.jobworkerp.service import common_pb2 as service_common_pb2
 from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
+from jwp.proto.jobworkerp.service import job_pb2_grpc
 from jwp.proto.jobworkerp.service import job_result_pb2 as result_service_pb2
 from tests.conftest import Stubs
 from tests.support.servers import ServerProcess
@@ -175,6 +176,7 @@ async def test_queued_jobs_survive_graceful_restart(tmp_path: Path) -> None:
     restarted.start()
     try:
         stubs = await connect(restarted)
+
         async def three_results() -> bool:
             count = await stubs.results.Count(service_common_pb2.CountCondition())
             return count.total >= 3
@@ -185,6 +187,134 @@ async def test_queued_jobs_survive_graceful_restart(tmp_path: Path) -> None:
             async for result in stubs.results.FindList(service_common_pb2.FindListRequest())
         }
         assert set(waiting) <= stored
+        await stubs.channel.close()
+    finally:
+        restarted.kill()
+
+
+async def _pending_jobs_survive_sigkill(
+    tmp_path: Path, queue_type: int, env: dict[str, str], *, restore_rpc: bool = False
+) -> None:
+    process = ServerProcess(tmp_path, {"WORKER_DEFAULT_CONCURRENCY": "1", **env})
+    process.start()
+    try:
+        stubs = await connect(process)
+        await stubs.workers.Create(
+            worker_pb2.WorkerData(
+                name="kept",
+                runner_id=runner_pb2.RunnerId(value=1),
+                store_success=True,
+                queue_type=queue_type,  # type: ignore[arg-type]
+            )
+        )
+        blocker = tmp_path / "blocker-started"
+        await stubs.jobs.Enqueue(
+            job_service_pb2.JobRequest(
+                worker_name="kept", args=command_args("sh", "-c", f"touch {blocker}; sleep 30")
+            )
+        )
+        pending = (
+            await stubs.jobs.Enqueue(
+                job_service_pb2.JobRequest(worker_name="kept", args=command_args("echo", "kept"))
+            )
+        ).id
+        await eventually(_exists(blocker), message="blocker started")
+        await stubs.channel.close()
+    finally:
+        process.kill()
+
+    restarted = ServerProcess(tmp_path, env)
+    restarted.start()
+    try:
+        stubs = await connect(restarted)
+        if restore_rpc:
+            restore = job_pb2_grpc.JobRestoreServiceStub(stubs.channel)
+            candidates = [
+                job.id.value async for job in restore.FindAll(job_service_pb2.JobRestoreRequest())
+            ]
+            assert pending.value in candidates
+            assert (await restore.Restore(job_service_pb2.JobRestoreRequest())).is_success
+
+        async def result_stored() -> bool:
+            results = [
+                result
+                async for result in stubs.results.FindListByJobId(
+                    result_service_pb2.FindListByJobIdRequest(job_id=pending)
+                )
+            ]
+            return any(result.data.status == common_pb2.SUCCESS for result in results)
+
+        await eventually(result_stored, timeout_s=20, message="result of the pending job")
+        await stubs.channel.close()
+    finally:
+        restarted.kill()
+
+
+async def test_forced_rdb_job_survives_sigkill(tmp_path: Path) -> None:
+    await _pending_jobs_survive_sigkill(tmp_path, common_pb2.FORCED_RDB, {})
+
+
+async def test_with_backup_job_survives_sigkill(tmp_path: Path) -> None:
+    await _pending_jobs_survive_sigkill(
+        tmp_path, common_pb2.WITH_BACKUP, {"STORAGE_RESTORE_AT_STARTUP": "true"}
+    )
+
+
+async def test_with_backup_job_restored_on_request(tmp_path: Path) -> None:
+    await _pending_jobs_survive_sigkill(tmp_path, common_pb2.WITH_BACKUP, {}, restore_rpc=True)
+
+
+async def test_retry_interrupted_by_shutdown_is_not_counted(tmp_path: Path) -> None:
+    env = {"JWP_SHUTDOWN_GRACE_MS": "0"}
+    process = ServerProcess(tmp_path, env)
+    process.start()
+    try:
+        stubs = await connect(process)
+        await stubs.workers.Create(
+            worker_pb2.WorkerData(
+                name="retrying",
+                runner_id=runner_pb2.RunnerId(value=1),
+                store_success=True,
+                store_failure=True,
+                retry_policy=common_pb2.RetryPolicy(
+                    type=common_pb2.RetryType.CONSTANT, interval=100, max_retry=1, basis=1.0
+                ),
+            )
+        )
+        started = tmp_path / "started"
+        script = f"if [ -e {started} ]; then echo second; else touch {started}; sleep 30; fi"
+        job_id = (
+            await stubs.jobs.Enqueue(
+                job_service_pb2.JobRequest(
+                    worker_name="retrying", args=command_args("sh", "-c", script)
+                )
+            )
+        ).id
+        await eventually(_exists(started), message="first attempt started")
+        await stubs.channel.close()
+        process.signal(signal.SIGTERM)
+        assert await asyncio.to_thread(process.wait) == 0
+    finally:
+        process.kill()
+    assert f"job {job_id.value} put back (server shutdown)" in process.text()
+
+    restarted = ServerProcess(tmp_path, {})
+    restarted.start()
+    try:
+        stubs = await connect(restarted)
+
+        async def final_result() -> list[object]:
+            return [
+                result
+                async for result in stubs.results.FindListByJobId(
+                    result_service_pb2.FindListByJobIdRequest(job_id=job_id)
+                )
+            ]
+
+        results = await eventually(final_result, timeout_s=20, message="result after restart")
+        assert len(results) == 1
+        assert results[0].data.status == common_pb2.SUCCESS  # type: ignore[attr-defined]
+        assert results[0].data.retried == 0  # type: ignore[attr-defined]
         await stubs.channel.close()
     finally:
         restarted.kill()

@@ -83,6 +83,8 @@ class JobExecutor:
                 output = f"runner failed unexpectedly: {type(error).__name__}: {error}".encode()
 
             end_ms = now_ms()
+            if worker.data.response_type != common_pb2.DIRECT:
+                await self._statuses.set(run.job_id, common_pb2.WAIT_RESULT)
             result = await self._recorder.finish(
                 run, status=status, output=output, start_ms=start_ms, end_ms=end_ms
             )

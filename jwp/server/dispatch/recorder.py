@@ -175,6 +175,8 @@ class JobRecorder:
                 self._log_lost_lease(run)
                 await self._release_queue_entry(run)
                 return
+            if placement.row:
+                self._router.wake_poller_if_due(next_job)
         else:
             if stored is not None:
                 await self._job_results.insert(stored)
@@ -207,9 +209,13 @@ class JobRecorder:
             if run.lease_until_ms is not None:
                 # A cancelled job's row was deleted by the cancel request.
                 await self._jobs.delete(job.id.value)
+            elif next_job is not None:
+                # The worker became periodic after this job was queued.
+                await self._router.store_row(next_job, replace=True)
         await self._release_queue_entry(run)
         if next_job is not None:
             await self._statuses.set(job.id.value, common_pb2.PENDING)
+            self._router.wake_poller_if_due(next_job)
         else:
             await self._statuses.delete(job.id.value)
         return True

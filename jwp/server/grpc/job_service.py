@@ -12,6 +12,7 @@ from jwp.proto.jobworkerp.service import common_pb2 as service_common_pb2
 from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
 from jwp.proto.jobworkerp.service import job_pb2_grpc
 from jwp.server.jobs import JobManager
+from jwp.server.restore import JobRestorer
 
 from .common import job_metadata, paging, positive_id
 from .status import server_stream, unary
@@ -97,3 +98,24 @@ class JobStatusService(job_pb2_grpc.JobStatusServiceServicer):
                 id=job_pb2.JobId(value=job_id),
                 status=status,  # type: ignore[arg-type]
             )
+
+
+class JobRestoreService(job_pb2_grpc.JobRestoreServiceServicer):
+    def __init__(self, restorer: JobRestorer) -> None:
+        self._restorer = restorer
+
+    @unary
+    async def Restore(
+        self, request: job_service_pb2.JobRestoreRequest, context: Context
+    ) -> service_common_pb2.SuccessResponse:
+        limit, _ = paging(request, offset_field="")
+        await self._restorer.restore(include_grabbed=request.include_grabbed, limit=limit)
+        return service_common_pb2.SuccessResponse(is_success=True)
+
+    @server_stream
+    async def FindAll(
+        self, request: job_service_pb2.JobRestoreRequest, context: Context
+    ) -> AsyncIterator[job_pb2.Job]:
+        limit, _ = paging(request, offset_field="")
+        for job in await self._restorer.find(include_grabbed=request.include_grabbed, limit=limit):
+            yield job

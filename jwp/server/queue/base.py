@@ -65,6 +65,10 @@ class JobQueue(abc.ABC):
     async def queued_count(self, channel: str) -> int:
         """Count jobs waiting in a channel."""
 
+    @abc.abstractmethod
+    async def queued_ids(self) -> set[int]:
+        """Return the ids of every job waiting or being processed, in every channel."""
+
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; queued jobs stay where the implementation keeps them."""
 

@@ -103,6 +103,13 @@ class MemoryJobQueue(JobQueue):
     async def queued_count(self, channel: str) -> int:
         return self._channels[channel].size()
 
+    async def queued_ids(self) -> set[int]:
+        ids = set(self._processing)
+        for queue in self._channels.values():
+            for lane in queue.lanes.values():
+                ids.update(job.id.value for job in lane)
+        return ids
+
     def drain(self) -> list[tuple[str, job_pb2.Job]]:
         """Remove and return every queued job with its channel (used at shutdown)."""
         drained: list[tuple[str, job_pb2.Job]] = []

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from jwp.errors import AlreadyExistsError
 from jwp.proto.jobworkerp.data import job_pb2, job_result_pb2, worker_pb2
 
 from .engine import db_errors
@@ -41,9 +42,17 @@ class JobRepository:
         self._engine = engine
 
     async def insert(self, job: job_pb2.Job) -> None:
-        """Insert a new job; a taken uniq_key raises AlreadyExistsError."""
-        async with db_errors(f"store job {job.id.value}"), self._engine.begin() as connection:
-            await connection.execute(insert(job_table).values(**_row_of(job)))
+        """Insert a new job; a taken uniq_key raises AlreadyExistsError naming the key."""
+        try:
+            async with db_errors(f"store job {job.id.value}"), self._engine.begin() as connection:
+                await connection.execute(insert(job_table).values(**_row_of(job)))
+        except AlreadyExistsError as error:
+            if not job.data.HasField("uniq_key"):
+                raise
+            raise AlreadyExistsError(
+                f"a pending job with uniq_key {job.data.uniq_key!r} already exists; wait for it "
+                "to finish, delete it, or use another key"
+            ) from error
 
     async def upsert(self, job: job_pb2.Job) -> None:
         """Insert a job or replace the row with its id (retries and periodic runs keep ids)."""
