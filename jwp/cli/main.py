@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from . import job, job_result, runner, serve, worker
+from . import job, job_result, runner, serve, tui, worker
 from .errors import JwpGroup
 
 DEFAULT_ADDRESS = "localhost:9000"
@@ -25,6 +25,7 @@ app.add_typer(runner.app, name="runner")
 app.add_typer(worker.app, name="worker")
 app.add_typer(job.app, name="job")
 app.add_typer(job_result.app, name="job-result")
+app.command(name="tui")(tui.tui)
 
 
 @app.callback()

@@ -20,11 +20,12 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from jwp.cli.client import Target
 from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2, worker_pb2
 from jwp.proto.jwp.service import dashboard_pb2
 
 from . import details
-from .client import ClientError, JwpClient, ServerAddress
+from .client import ClientError, JwpClient
 from .connection import ConnectionState, ConnectionStatus, ServerMonitor
 from .formatting import channel_label, enum_name
 from .load_history import LoadHistory
@@ -89,7 +90,7 @@ class DashboardApp(App[None]):
 
     def __init__(
         self,
-        address: ServerAddress,
+        address: Target,
         *,
         read_only: bool = False,
         auth_token: str | None = None,
@@ -113,7 +114,7 @@ class DashboardApp(App[None]):
         self.auth_token = auth_token
         self.load_interval_ms = load_interval_ms
         self.table_refresh_s = table_refresh_s
-        self.server_label = server_label or str(address)
+        self.server_label = server_label or address.address
         self.history = LoadHistory()
         self._client: JwpClient | None = None
         self._schemas: RunnerSchemas | None = None

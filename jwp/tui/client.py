@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from jwp.cli.client import Target
 from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2, runner_pb2, worker_pb2
 from jwp.proto.jobworkerp.service import common_pb2 as service_common_pb2
 from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
@@ -46,8 +46,6 @@ CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
 ]
 
-T = TypeVar("T")
-
 
 class ClientError(Exception):
     """A call to the server failed; the message names the action and the reason."""
@@ -55,38 +53,6 @@ class ClientError(Exception):
     def __init__(self, message: str, code: grpc.StatusCode | None = None) -> None:
         super().__init__(message)
         self.code = code
-
-
-@dataclass(frozen=True)
-class ServerAddress:
-    """Where the server listens: a gRPC target and whether to use TLS."""
-
-    target: str
-    tls: bool = False
-
-    def __str__(self) -> str:
-        return f"https://{self.target}" if self.tls else self.target
-
-
-def parse_address(text: str) -> ServerAddress:
-    """Parse `host:port`, `http://host:port` or `https://host:port` (TLS).
-
-    Raises:
-        ValueError: The text is empty, has another scheme, or has no port.
-    """
-    value = text.strip()
-    tls = False
-    for scheme, is_tls in (("https://", True), ("http://", False)):
-        if value.startswith(scheme):
-            value, tls = value[len(scheme) :], is_tls
-            break
-    value = value.rstrip("/")
-    if "://" in value or "/" in value:
-        raise ValueError(f"invalid server address {text!r}; use host:port or http(s)://host:port")
-    host, _, port = value.rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError(f"server address {text!r} has no port; use host:port, e.g. localhost:9000")
-    return ServerAddress(target=value, tls=tls)
 
 
 @contextlib.contextmanager
@@ -100,11 +66,15 @@ def _translated(action: str) -> Iterator[None]:
 
 
 class JwpClient:
-    """Calls the jobworkerp services, the health service and the jwp dashboard service."""
+    """Calls the jobworkerp services, the health service and the jwp dashboard service.
+
+    Args:
+        address: The server, as `jwp.cli.client.parse_address` parses `--address`.
+    """
 
     def __init__(
         self,
-        address: ServerAddress,
+        address: Target,
         *,
         auth_token: str | None = None,
         call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S,
@@ -285,11 +255,26 @@ class JwpClient:
             )
         return bool(response.is_success)
 
-    async def listen_by_worker(self, worker_id: int) -> AsyncIterator[job_result_pb2.JobResult]:
-        """Yield every result of a worker with broadcast_results from now on."""
+    async def listen_by_worker(
+        self, worker_id: int, on_subscribed: Callable[[], Awaitable[None]] | None = None
+    ) -> AsyncIterator[job_result_pb2.JobResult]:
+        """Yield every result of a worker with broadcast_results from now on.
+
+        `on_subscribed` runs once the server has opened the subscription (a jwp
+        server sends its initial metadata then), so results from that moment
+        on are not missed.
+        """
         request = result_service_pb2.ListenByWorkerRequest(
             worker_id=worker_pb2.WorkerId(value=worker_id)
         )
+        action = f"listen to worker {worker_id}"
         stream = self._results.ListenByWorker(request, **self._options(timeout=False))
-        async for result in self._stream(f"listen to worker {worker_id}", stream):
-            yield result
+        try:
+            with _translated(action):
+                await stream.initial_metadata()
+            if on_subscribed is not None:
+                await on_subscribed()
+            async for result in self._stream(action, stream):
+                yield result
+        finally:
+            stream.cancel()

@@ -93,7 +93,10 @@ class ServerMonitor:
                 error = str(failure)
             delay = self._backoff.next_delay()
             logger.info(
-                "connection to %s lost (%s); retrying in %.1f s", self._client.address, error, delay
+                "connection to %s lost (%s); retrying in %.1f s",
+                self._client.address.address,
+                error,
+                delay,
             )
             self._on_status(
                 ConnectionStatus(
@@ -118,7 +121,7 @@ class ServerMonitor:
             self._on_health("UNKNOWN")
         self._backoff.reset()
         self._on_status(ConnectionStatus(ConnectionState.CONNECTED))
-        logger.info("connected to %s", self._client.address)
+        logger.info("connected to %s", self._client.address.address)
 
         await _first_to_stop(self._follow_load(), self._follow_health())
 

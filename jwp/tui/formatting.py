@@ -87,7 +87,7 @@ def format_duration_ms(duration_ms: int) -> str:
         return f"{seconds:.1f} s"
     minutes, second = divmod(int(seconds), 60)
     if minutes < 60:
-        return f"{minutes} min {second} s"
+        return f"{minutes} min {second} s" if second else f"{minutes} min"
     hours, minute = divmod(minutes, 60)
     if hours < 48:
         return f"{hours} h {minute} min"

@@ -24,7 +24,7 @@ from textual.widgets import Footer, Static
 from ..client import ClientError
 from ..details import Details, Section
 from ..widgets.connection_bar import ConnectionBar
-from ..widgets.output_pager import OutputPager
+from ..widgets.output_pager import REPLACEMENT_CHARACTER, OutputPager
 from .base import DashboardScreen
 
 INLINE_MAX_CHARS = 2000
@@ -33,7 +33,12 @@ INLINE_MAX_LINES = 30
 
 
 def is_long(text: str) -> bool:
-    return len(text) > INLINE_MAX_CHARS or text.count("\n") >= INLINE_MAX_LINES
+    """True for text that belongs in a pager: long, or holding replaced invalid UTF-8."""
+    return (
+        len(text) > INLINE_MAX_CHARS
+        or text.count("\n") >= INLINE_MAX_LINES
+        or REPLACEMENT_CHARACTER in text
+    )
 
 
 def move_long_strings(value: Any, path: str, moved: list[tuple[str, str]]) -> Any:

@@ -61,6 +61,10 @@ def _rows_of(bindings: Iterable[ActiveBinding]) -> list[tuple[str, str]]:
         binding = active.binding
         if not active.enabled or not binding.description:
             continue
+        # Textual's own widgets bind navigation keys (arrows, paging, tab);
+        # the list shows the dashboard's keys and the app's.
+        if not binding.show and not type(active.node).__module__.startswith("jwp."):
+            continue
         key = binding.key_display or _key_label(binding.key)
         keys_by_description.setdefault(binding.description, []).append(key)
     return [(" ".join(keys), description) for description, keys in keys_by_description.items()]

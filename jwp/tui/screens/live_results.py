@@ -165,10 +165,15 @@ class LiveResultsScreen(DashboardScreen):
             if worker_id in self._broadcasting
             else str(worker_id)
         )
-        while True:
+
+        async def subscribed() -> None:
             self._set_listen_status(worker_id, f"{name}: listening")
+
+        while True:
+            self._set_listen_status(worker_id, f"{name}: connecting")
             try:
-                async for result in self.dashboard.client.listen_by_worker(worker_id):
+                client = self.dashboard.client
+                async for result in client.listen_by_worker(worker_id, subscribed):
                     backoff.reset()
                     self.add_result(result)
                 error = "the server ended the stream"
