@@ -100,6 +100,11 @@ class LiveResultsScreen(DashboardScreen):
             self.load_workers()
 
     @property
+    def listen_status(self) -> dict[int, str]:
+        """What each listener is doing, by worker id: connecting, listening, or its error."""
+        return dict(self._listen_status)
+
+    @property
     def listening_to(self) -> list[int]:
         """Ids of the workers with an open or reconnecting listener."""
         return sorted(self._listeners)

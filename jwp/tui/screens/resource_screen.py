@@ -90,10 +90,16 @@ class ResourceScreen(DashboardScreen):
             rows = await self.fetch_rows()
         except ClientError as error:
             logger.debug("%s: refresh failed: %s", self.TITLE_TEXT, error)
-            self.table.message = f"refresh failed: {error}"
-            return
-        self.table.message = ""
-        self.table.set_rows(rows)
+            rows = None
+            message = f"refresh failed: {error}"
+        else:
+            message = ""
+        tables = self.query(ResourceTable)
+        if not tables:
+            return  # The screen was removed while the rows were on their way.
+        tables.first().message = message
+        if rows is not None:
+            tables.first().set_rows(rows)
 
     async def fetch_rows(self) -> list[Row]:
         """Return the rows to show; raise ClientError when the server cannot be reached."""

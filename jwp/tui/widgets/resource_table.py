@@ -165,9 +165,11 @@ class ResourceTable(Vertical):
         return None
 
     def _rebuild(self) -> None:
-        if not self.is_mounted:
+        # A refresh can end while the screen is being removed (the app quits).
+        tables = self.query(_Table)
+        if not self.is_mounted or not tables:
             return
-        table = self.data_table
+        table = tables.first()
         selected = self.selected_key
         table.clear(columns=True)
         for column in self.columns:
@@ -210,7 +212,7 @@ class ResourceTable(Vertical):
         self._rebuild()
 
     def watch_message(self) -> None:
-        if self.is_mounted:
+        if self.is_mounted and self.query("#table-status"):
             self._update_status(len(self._shown_rows()))
 
     def action_start_filter(self) -> None:
