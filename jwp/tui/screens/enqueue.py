@@ -103,7 +103,13 @@ class EnqueueScreen(ModalScreen[EnqueueRequest | None]):
                 value=self.initial_worker_id if self.initial_worker_id is not None else Select.NULL,
                 id="worker",
             )
-            yield SchemaInput("args", prefix="args", schemas=self.schemas, id="args")
+            yield SchemaInput(
+                "args",
+                prefix="args",
+                schemas=self.schemas,
+                hint="choose a worker to fill in its args",
+                id="args",
+            )
             yield Label("priority")
             yield Select(
                 PRIORITIES, value=common_pb2.PRIORITY_MEDIUM, allow_blank=False, id="priority"

@@ -61,13 +61,23 @@ def _rows_of(bindings: Iterable[ActiveBinding]) -> list[tuple[str, str]]:
         binding = active.binding
         if not active.enabled or not binding.description:
             continue
-        # Textual's own widgets bind navigation keys (arrows, paging, tab);
-        # the list shows the dashboard's keys and the app's.
-        if not binding.show and not type(active.node).__module__.startswith("jwp."):
+        # Textual's widgets and base classes bind navigation keys (arrows,
+        # paging, tab); the list shows the keys the dashboard declares.
+        if not _declared_by_dashboard(type(active.node), binding):
             continue
         key = binding.key_display or _key_label(binding.key)
         keys_by_description.setdefault(binding.description, []).append(key)
     return [(" ".join(keys), description) for description, keys in keys_by_description.items()]
+
+
+def _declared_by_dashboard(node_class: type, binding: Binding) -> bool:
+    for cls in node_class.__mro__:
+        if not cls.__module__.startswith("jwp."):
+            continue
+        for declared in cls.__dict__.get("BINDINGS", ()):
+            if isinstance(declared, Binding) and declared.action == binding.action:
+                return True
+    return False
 
 
 def _key_label(key: str) -> str:

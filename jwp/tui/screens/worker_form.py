@@ -114,7 +114,13 @@ class WorkerFormScreen(ModalScreen[WorkerFormResult | None]):
             yield Input(data.description, id="description")
             yield Label("runner")
             yield Select(runner_options, value=runner_id, prompt="choose a runner", id="runner")
-            yield SchemaInput("settings", prefix="settings", schemas=self.schemas, id="settings")
+            yield SchemaInput(
+                "settings",
+                prefix="settings",
+                schemas=self.schemas,
+                hint="choose a runner to fill in its settings",
+                id="settings",
+            )
             yield Label(f"channel (empty means the default channel; served: {served})")
             yield Input(
                 data.channel if data.HasField("channel") else "",

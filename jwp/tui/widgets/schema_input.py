@@ -45,23 +45,33 @@ class SchemaInput(Vertical):
     SchemaInput.-json > TextArea, SchemaInput.-raw > TextArea {
         display: block;
     }
-    SchemaInput.-json > MessageForm, SchemaInput.-raw > #as-json {
+    SchemaInput.-json > MessageForm, SchemaInput.-raw > #as-json, SchemaInput.-empty > #as-json {
         display: none;
     }
     """
 
     def __init__(
-        self, title: str, *, prefix: str, schemas: RunnerSchemas, id: str | None = None
+        self,
+        title: str,
+        *,
+        prefix: str,
+        schemas: RunnerSchemas,
+        hint: str = "",
+        id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.border_title = title
+        self.hint = hint
         self.prefix = prefix
         self._schemas = schemas
         self.proto_text = ""
         self.message_class: type[Message] | None = None
 
+    def on_mount(self) -> None:
+        self.add_class("-empty")
+
     def compose(self) -> ComposeResult:
-        yield Static("loading the schema…", classes="schema-hint")
+        yield Static(self.hint, classes="schema-hint")
         yield Checkbox("edit as JSON", id="as-json")
         yield TextArea(soft_wrap=True, id="editor")
 
@@ -81,7 +91,7 @@ class SchemaInput(Vertical):
         editor = self.query_one("#editor", TextArea)
         hint = self.query_one(".schema-hint", Static)
         self.query_one("#as-json", Checkbox).value = False
-        self.remove_class("-json")
+        self.remove_class("-json", "-empty")
 
         if self.message_class is None:
             self.add_class("-raw")
