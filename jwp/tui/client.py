@@ -17,6 +17,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from jwp.cli.client import Target
+from jwp.config import DEFAULT_CHANNEL
 from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2, runner_pb2, worker_pb2
 from jwp.proto.jobworkerp.service import common_pb2 as service_common_pb2
 from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
@@ -174,8 +175,18 @@ class JwpClient:
         return response.data if response.HasField("data") else None
 
     async def list_channels(self) -> list[worker_service_pb2.ChannelInfo]:
-        with _translated("list channels"):
-            response = await self._workers.FindChannelList(common_pb2.Empty(), **self._options())
+        """List the channels the server serves; only the default one if it cannot say."""
+        try:
+            with _translated("list channels"):
+                response = await self._workers.FindChannelList(
+                    common_pb2.Empty(), **self._options()
+                )
+        except ClientError as error:
+            # FindChannelList came after the jobworkerp API version jwp speaks,
+            # so an older server answers UNIMPLEMENTED.
+            if error.code != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+            return [worker_service_pb2.ChannelInfo(name=DEFAULT_CHANNEL)]
         return list(response.channels)
 
     async def create_worker(self, data: worker_pb2.WorkerData) -> int:
