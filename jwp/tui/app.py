@@ -2,8 +2,8 @@
 
 The app owns the gRPC client and the state that outlives screen switches:
 the connection status, the server's health, the latest load snapshot and
-the throughput history. Screens watch these reactives. Every call to the
-server runs in a Textual worker, so input never waits on the network.
+the throughput history. Screens watch these reactives. Calls to the server
+run in Textual workers, so input does not wait on the network.
 Actions that change the server open a form, then ask for confirmation,
 then send; `--read-only` hides them.
 """
@@ -86,7 +86,7 @@ class DashboardApp(App[None]):
         None, always_update=True
     )
     load_unavailable: reactive[str] = reactive("")
-    """Why the server sends no channel load (not a jwp server), or empty."""
+    """Reason the server sends no channel load (not a jwp server), or empty."""
 
     def __init__(
         self,

@@ -175,7 +175,7 @@ class JwpClient:
         return response.data if response.HasField("data") else None
 
     async def list_channels(self) -> list[worker_service_pb2.ChannelInfo]:
-        """List the channels the server serves; only the default one if it cannot say."""
+        """List the channels the server serves, or only the default one on an older server."""
         try:
             with _translated("list channels"):
                 response = await self._workers.FindChannelList(
@@ -183,7 +183,7 @@ class JwpClient:
                 )
         except ClientError as error:
             # FindChannelList came after the jobworkerp API version jwp speaks,
-            # so an older server answers UNIMPLEMENTED.
+            # so an older server returns UNIMPLEMENTED.
             if error.code != grpc.StatusCode.UNIMPLEMENTED:
                 raise
             return [worker_service_pb2.ChannelInfo(name=DEFAULT_CHANNEL)]

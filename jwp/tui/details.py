@@ -3,7 +3,7 @@
 Each builder fetches what it needs (the worker, then its runner's
 schemas) and decodes args, settings and output to JSON with those
 schemas. When a schema is missing or does not fit, the bytes show as text
-with a note that says why.
+with a note that gives the reason.
 """
 
 from __future__ import annotations

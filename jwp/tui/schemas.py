@@ -28,7 +28,7 @@ class Decoded:
     text: str | None = None
     """The bytes as UTF-8 text, invalid sequences replaced with U+FFFD."""
     note: str = ""
-    """Why the bytes are shown as text, when a schema exists but did not apply."""
+    """Reason the bytes are shown as text, when a schema exists but did not apply."""
 
 
 def text_of_bytes(data: bytes) -> tuple[str, int]:

@@ -1,4 +1,4 @@
-"""What every full screen of the dashboard shares: the app's state and read-only mode."""
+"""Base of every full screen of the dashboard: the app's state and read-only mode."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ class KeysScreen(ModalScreen[None]):
 
 
 def _rows_of(bindings: Iterable[ActiveBinding]) -> list[tuple[str, str]]:
-    """One row per action with a description, its keys joined, in binding order."""
+    """Build one row per action with a description, its keys joined, in binding order."""
     keys_by_description: dict[str, list[str]] = {}
     for active in bindings:
         binding = active.binding

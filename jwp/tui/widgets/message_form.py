@@ -45,7 +45,7 @@ class FormError(ValueError):
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """How one message field is entered."""
+    """The input kind and hint of one message field."""
 
     name: str
     kind: FieldKind

@@ -109,7 +109,7 @@ class SchemaInput(Vertical):
         """Return the value as JSON text (or the raw text without a schema).
 
         Raises:
-            FormError: A form input or the JSON editor holds an invalid value.
+            FormError: A form input or the JSON editor contains an invalid value.
         """
         editor = self.query_one("#editor", TextArea)
         if self.is_raw or self.has_class("-json"):
