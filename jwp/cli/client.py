@@ -189,6 +189,15 @@ class Api:
         )
         return response.id.value
 
+    def list_channels(self) -> list[tuple[str, int]]:
+        """Return (name, concurrency) of each channel the server runs jobs of."""
+        response = self._unary(
+            "WorkerService/FindChannelList",
+            common_pb2.Empty(),
+            worker_service_pb2.FindChannelListResponse,
+        )
+        return [(channel.name, channel.concurrency) for channel in response.channels]
+
     def update_worker(self, worker: worker_pb2.Worker) -> bool:
         response = self._unary("WorkerService/Update", worker, service_common_pb2.SuccessResponse)
         return response.is_success
@@ -401,6 +410,13 @@ class ResultStream:
             if self._cancelled:
                 return
             raise self._translate(error) from None
+
+    def wait_subscribed(self) -> None:
+        """Block until the server sends its headers, which it does once it is subscribed.
+
+        A call that fails returns here too; iterating then raises its error.
+        """
+        self._call.initial_metadata()
 
     def cancel(self) -> None:
         self._cancelled = True

@@ -159,9 +159,9 @@ def _listen_by_worker(ctx: typer.Context, worker: str, json_output: bool) -> Non
         lookups = Lookups(api)
         target = _broadcasting_worker(lookups, worker_ref)
         stream = api.listen_by_worker(result_service_pb2.ListenByWorkerRequest(worker_id=target.id))
-        # NOTE: the server subscribes only when the call reaches it and sends no
-        # header before the first result, so a result that is published in the
-        # moment after this line is printed can still be missed.
+        # The server sends its headers once it has subscribed, so every result
+        # published after this message is printed reaches the stream.
+        stream.wait_subscribed()
         typer.echo(LISTENING_MESSAGE, err=True)
         try:
             for result in stream:

@@ -185,6 +185,7 @@ def create(
     json_output: JsonOutput = False,
 ) -> None:
     """Create a worker and print its id."""
+    from jwp.config import DEFAULT_CHANNEL
     from jwp.proto.jobworkerp.data import worker_pb2
 
     from .client import connect
@@ -222,12 +223,26 @@ def create(
                 f"or change it with `jwp worker update --id {existing.id.value}`"
             )
         worker_id = api.create_worker(data)
+        served = dict(api.list_channels())
 
     output = Output(json_mode=json_output)
     if output.json_mode:
         output.json({"worker_id": str(worker_id)})
     else:
         output.line(f"worker id: {worker_id}")
+    _warn_if_unserved(channel or DEFAULT_CHANNEL, served, api.address)
+
+
+def _warn_if_unserved(channel: str, served: dict[str, int], address: str) -> None:
+    """Warn on stderr when no channel of this name runs on the server the worker was made on."""
+    if channel in served:
+        return
+    names = ", ".join(sorted(served)) or "none"
+    typer.echo(
+        f"warning: the server at {address} does not run channel {channel!r} (it runs: {names}); "
+        "jobs of this worker wait until a server with that channel in WORKER_CHANNELS takes them",
+        err=True,
+    )
 
 
 @app.command("update")

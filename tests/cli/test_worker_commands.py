@@ -288,3 +288,17 @@ def test_worker_delete_json(cli: Cli) -> None:
         "worker_id": worker_id,
         "deleted": True,
     }
+
+
+def test_worker_create_warns_on_unserved_channel(cli: Cli) -> None:
+    result = cli("worker", "create", "--name", "Gpu", "--runner-id", "1", "--channel", "gpu")
+
+    assert "worker id:" in result.stdout
+    assert "does not run channel 'gpu'" in result.stderr
+    assert "__default_job_channel__" in result.stderr
+
+
+def test_worker_create_default_channel_has_no_warning(cli: Cli) -> None:
+    result = cli("worker", "create", "--name", "Plain", "--runner-id", "1")
+
+    assert "warning" not in result.stderr

@@ -4,6 +4,11 @@ The numbers come from the parts that own them: concurrency, running jobs
 and finished runs from the dispatcher, queued jobs from the queue, due,
 scheduled and periodic jobs from the RDB, and recent results from
 `ResultMetrics`. Each stream samples them on its own timer.
+
+NOTE: in Scalable mode queued jobs and RDB counts are shared by every
+process, but concurrency, running jobs, finished runs and result counts
+are those of the process that answers the stream; a dashboard of a
+front-only process shows no running jobs.
 """
 
 from __future__ import annotations
