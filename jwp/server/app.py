@@ -19,7 +19,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -39,17 +39,20 @@ from jwp.proto.jobworkerp.service import (
     worker_pb2,
     worker_pb2_grpc,
 )
+from jwp.proto.jwp.service import dashboard_pb2, dashboard_pb2_grpc
 from jwp.server.backend import QueueBackend, open_backend
 from jwp.server.dispatch.dispatcher import Dispatcher
 from jwp.server.dispatch.executor import JobExecutor
 from jwp.server.dispatch.poller import RdbPoller
 from jwp.server.dispatch.pools import RunnerInstances
 from jwp.server.dispatch.recorder import JobRecorder
+from jwp.server.grpc.dashboard_service import DashboardService
 from jwp.server.grpc.job_result_service import JobResultService
 from jwp.server.grpc.job_service import JobRestoreService, JobService, JobStatusService
 from jwp.server.grpc.runner_service import RunnerService
 from jwp.server.grpc.worker_service import WorkerService
 from jwp.server.jobs import JobManager
+from jwp.server.metrics import ResultMetrics
 from jwp.server.queue import JobQueue, ResultBus
 from jwp.server.queue.memory import MemoryJobQueue
 from jwp.server.restore import JobRestorer
@@ -78,6 +81,7 @@ SERVICE_NAMES = (
     job_pb2.DESCRIPTOR.services_by_name["JobStatusService"].full_name,
     job_pb2.DESCRIPTOR.services_by_name["JobRestoreService"].full_name,
     job_result_pb2.DESCRIPTOR.services_by_name["JobResultService"].full_name,
+    dashboard_pb2.DESCRIPTOR.services_by_name["DashboardService"].full_name,
 )
 
 
@@ -97,6 +101,7 @@ class Components:
     queue: JobQueue
     bus: ResultBus
     backend: QueueBackend
+    metrics: ResultMetrics = field(default_factory=ResultMetrics)
 
 
 class JwpServer:
@@ -109,6 +114,7 @@ class JwpServer:
         self.components: Components | None = None
         self._grpc: grpc.aio.Server | None = None
         self._health: HealthServicer | None = None
+        self._dashboard: DashboardService | None = None
         self._stopped = asyncio.Event()
         self._started_at = 0.0
 
@@ -180,6 +186,7 @@ class JwpServer:
 
         queue, statuses, bus = backend.queue, backend.statuses, backend.bus
         channels = settings.channel_concurrencies()
+        metrics = ResultMetrics()
 
         workers = WorkerManager(storage.workers, runners, settings)
         router = JobRouter(storage.jobs, queue, statuses, settings.job_queue_fetch_interval)
@@ -191,6 +198,7 @@ class JwpServer:
             statuses=statuses,
             bus=bus,
             router=router,
+            metrics=metrics,
         )
         instances = RunnerInstances(channels)
         executor = JobExecutor(
@@ -265,6 +273,7 @@ class JwpServer:
             queue=queue,
             bus=bus,
             backend=backend,
+            metrics=metrics,
         )
 
     def _poller_waker(self, poller: RdbPoller, backend: QueueBackend) -> Callable[[], None]:
@@ -351,6 +360,16 @@ class JwpServer:
         job_result_pb2_grpc.add_JobResultServiceServicer_to_server(
             JobResultService(components.results), server
         )
+        self._dashboard = DashboardService(
+            dispatcher=components.dispatcher,
+            queue=components.queue,
+            jobs=components.storage.jobs,
+            workers=components.storage.workers,
+            metrics=components.metrics,
+            storage_type=self.settings.storage_type,
+            started_monotonic=self._started_at,
+        )
+        dashboard_pb2_grpc.add_DashboardServiceServicer_to_server(self._dashboard, server)
 
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
@@ -381,6 +400,8 @@ class JwpServer:
         kept = await self._keep_queued_jobs(components)
 
         logger.info("stopping the gRPC server")
+        if self._dashboard is not None:
+            self._dashboard.close()
         await self._grpc.stop(GRPC_STOP_GRACE_S)
         await components.instances.close()
         await process.wait_for_cleanups()

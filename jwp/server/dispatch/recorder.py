@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from jwp.ids import SnowflakeGenerator
 from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2, worker_pb2
+from jwp.server.metrics import ResultMetrics
 from jwp.server.queue import JobQueue, JobStatusMap, ResultBus
 from jwp.server.routing import JobRouter, now_ms
 from jwp.server.storage import JobRepository, JobResultRepository
@@ -40,6 +41,7 @@ class JobRecorder:
         statuses: JobStatusMap,
         bus: ResultBus,
         router: JobRouter,
+        metrics: ResultMetrics | None = None,
     ) -> None:
         self._ids = ids
         self._jobs = jobs
@@ -48,6 +50,7 @@ class JobRecorder:
         self._statuses = statuses
         self._bus = bus
         self._router = router
+        self._metrics = metrics
         self._enqueue_next: ChainEnqueuer | None = None
 
     def set_chain_enqueuer(self, enqueue_next: ChainEnqueuer) -> None:
@@ -107,6 +110,7 @@ class JobRecorder:
                     job, worker, status=status, output=output, start_ms=start_ms, end_ms=end_ms
                 )
                 await self._retry(run, result, delay_ms, end_ms)
+                self._count(status)
                 return None
             status = common_pb2.MAX_RETRY
 
@@ -115,6 +119,7 @@ class JobRecorder:
         )
         if not await self._close_run(run, result):
             return None
+        self._count(status)
         await self._deliver(result, worker)
         if status == common_pb2.SUCCESS and output is not None:
             await self._chain(job, worker, output)
@@ -134,7 +139,12 @@ class JobRecorder:
         if _should_store(result, worker):
             await self._job_results.insert(result)
         await self._statuses.delete(job.id.value)
+        self._count(common_pb2.CANCELLED)
         await self._deliver(result, worker)
+
+    def _count(self, status: ResultStatus) -> None:
+        if self._metrics is not None:
+            self._metrics.record(status)
 
     async def _retry(
         self, run: JobRun, result: job_result_pb2.JobResult, delay_ms: int, end_ms: int
