@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -38,6 +39,8 @@ from jwp.server.dispatch.executor import JobExecutor
 from jwp.server.dispatch.poller import RdbPoller
 from jwp.server.dispatch.pools import RunnerInstances
 from jwp.server.dispatch.recorder import JobRecorder
+from jwp.server.extras import ServerExtras
+from jwp.server.grpc import transport
 from jwp.server.grpc.job_result_service import JobResultService
 from jwp.server.grpc.job_service import JobRestoreService, JobService, JobStatusService
 from jwp.server.grpc.runner_service import RunnerService
@@ -54,10 +57,6 @@ from jwp.server.storage import Storage, open_storage
 from jwp.server.workers import WorkerManager
 
 logger = logging.getLogger(__name__)
-
-# Largest gRPC message the server sends or accepts, in bytes. Captured
-# command output alone may reach twice JWP_COMMAND_OUTPUT_LIMIT_BYTES.
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 # How long the gRPC server lets open calls (DIRECT waits, listeners) end on
 # their own after the jobs were drained, in s.
@@ -106,6 +105,7 @@ class JwpServer:
         self._health: HealthServicer | None = None
         self._stopped = asyncio.Event()
         self._started_at = 0.0
+        self.extras: ServerExtras | None = None
 
     async def start(self) -> None:
         """Open storage, build the components, and start serving."""
@@ -115,13 +115,17 @@ class JwpServer:
                 "STORAGE_TYPE=Scalable is not supported by this version; use Standalone"
             )
         self._started_at = time.monotonic()
+        self.extras = ServerExtras(settings)
         storage = await open_storage(settings)
         try:
             components = await self._build(storage)
             await self._recover(components)
             self._grpc = self._build_grpc(components)
-            self.port = self._grpc.add_insecure_port(settings.grpc_addr)
+            self.port = transport.bind(self._grpc, settings)
+            await self.extras.start(lambda target: self._add_services(target, components))
         except BaseException:
+            await self.extras.stop_serving()
+            await self.extras.close()
             await storage.close()
             raise
         await self._grpc.start()
@@ -180,6 +184,7 @@ class JwpServer:
             statuses=statuses,
             bus=bus,
             lease_ms=JOB_LEASE_MS,
+            max_output_bytes=settings.jwp_max_result_output_bytes,
         )
         dispatcher = Dispatcher(
             channel_concurrencies=channels,
@@ -196,6 +201,8 @@ class JwpServer:
             lease_ms=JOB_LEASE_MS,
         )
         router.set_poller_waker(poller.wake)
+        assert self.extras is not None
+        self.extras.observe(recorder, dispatcher, queue)
         jobs = JobManager(
             settings=settings,
             ids=ids,
@@ -249,12 +256,20 @@ class JwpServer:
             await components.restorer.restore(include_grabbed=False, limit=None)
 
     def _build_grpc(self, components: Components) -> grpc.aio.Server:
+        assert self.extras is not None
         server = grpc.aio.server(
-            options=[
-                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ]
+            options=transport.server_options(self.settings),
+            interceptors=transport.server_interceptors(self.settings, self.extras.interceptors()),
         )
+        self._health = HealthServicer()
+        self._add_services(server, components)
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        )
+        return server
+
+    def _add_services(self, server: Any, components: Components) -> None:
+        """Register the jobworkerp services and health on a grpc.Server-like `server`."""
         channels = self.settings.channel_concurrencies()
         runner_pb2_grpc.add_RunnerServiceServicer_to_server(
             RunnerService(components.runners, components.storage.runners), server
@@ -272,13 +287,7 @@ class JwpServer:
         job_result_pb2_grpc.add_JobResultServiceServicer_to_server(
             JobResultService(components.results), server
         )
-
-        self._health = HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
-        reflection.enable_server_reflection(
-            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-        )
-        return server
 
     async def mark_serving(self) -> None:
         """Report SERVING on the health service, overall and per service."""
@@ -304,12 +313,16 @@ class JwpServer:
         kept = await self._keep_queued_jobs(components)
 
         logger.info("stopping the gRPC server")
+        if self.extras is not None:
+            await self.extras.stop_serving()
         await self._grpc.stop(GRPC_STOP_GRACE_S)
         await components.instances.close()
         await process.wait_for_cleanups()
         await components.bus.close()
         await components.queue.close()
         await components.storage.close()
+        if self.extras is not None:
+            await self.extras.close()
         counts = components.dispatcher.counts
         logger.info(
             "jwp stopped after %.0f s: %d job(s) run, %d put back, %d queued job(s) kept in "

@@ -10,6 +10,7 @@ from jwp.errors import (
     FatalRunnerError,
     JobCancelledError,
     JobTimeoutError,
+    OutputTooLargeError,
     RetryableRunnerError,
     RunnerArgumentError,
     RunnerError,
@@ -25,6 +26,7 @@ RESULT_STATUS_OF_ERROR: dict[type[RunnerError], ResultStatus] = {
     JobTimeoutError: common_pb2.ERROR_AND_RETRY,
     FatalRunnerError: common_pb2.FATAL_ERROR,
     RunnerArgumentError: common_pb2.OTHER_ERROR,
+    OutputTooLargeError: common_pb2.OTHER_ERROR,
     AbortedRunnerError: common_pb2.ABORT,
     JobCancelledError: common_pb2.CANCELLED,
 }
