@@ -57,6 +57,10 @@ def retry_delay_ms(policy: common_pb2.RetryPolicy, retried: int) -> int | None:
     elif policy.type == common_pb2.RetryType.LINEAR:
         delay = float(policy.interval) * (retried + 1)
     elif policy.type == common_pb2.RetryType.EXPONENTIAL:
+        if policy.interval == 0:
+            # 0 * basis ** n is 0, but an infinite basis (stored before it was
+            # rejected) would make it NaN and an overflow would make it a year.
+            return 0
         try:
             delay = float(policy.interval) * float(policy.basis) ** retried
         except OverflowError:

@@ -1,8 +1,8 @@
 """Token authentication: with AUTH_TOKEN set, every RPC needs header `jobworkerp-auth`.
 
 The health service is exempt, so load balancers and orchestrators can probe
-a server without holding the token; it reveals only whether the server is
-serving. Reflection is not exempt, because it lists the whole API.
+a server without the token. It reveals only whether the server is serving.
+Reflection is not exempt, because it lists the whole API.
 
 The token is compared in constant time, and neither the expected token nor
 the one a caller sent ever appears in a message or a log line.
@@ -24,7 +24,7 @@ AUTH_HEADER = "jobworkerp-auth"
 """Request header that carries the token (lower case, as gRPC metadata keys are)."""
 
 EXEMPT_METHOD_PREFIXES = ("/grpc.health.v1.Health/",)
-"""Methods that answer without the token: the standard health service."""
+"""Methods that need no token: the standard health service."""
 
 # Rejected calls are logged at most once per this many seconds, with the
 # number of rejections since the last line, so a client looping with a wrong
@@ -73,8 +73,8 @@ class RejectionLog:
         if now - self._last_logged < REJECTION_LOG_INTERVAL_S:
             self._suppressed += 1
             return
-        # Only the first words of the reason: it never contains a token, but
-        # the log needs no more than which check failed.
+        # Only the reason's first clause: it never contains a token, and the
+        # log needs no more than which check failed.
         logger.warning(
             "rejected %s: %s (%d more rejected call(s) since the last such line)",
             method,

@@ -1,4 +1,4 @@
-"""Answer requests that do not decode with INVALID_ARGUMENT, naming the broken field.
+"""Reject requests that do not decode with INVALID_ARGUMENT, naming the broken field.
 
 grpcio calls a method's request deserializer before any handler runs, and a
 `DecodeError` there ends the call with UNKNOWN and a Python class name. The
@@ -28,7 +28,7 @@ _VARINT, _FIXED64, _LENGTH_DELIMITED, _START_GROUP, _END_GROUP, _FIXED32 = range
 
 @dataclass(frozen=True)
 class UndecodableRequest:
-    """Stands in for a request whose bytes did not decode; `message` says why."""
+    """Placeholder for a request whose bytes did not decode; `message` explains why."""
 
     message: str
 
@@ -37,8 +37,8 @@ class RequestDecodingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[ty
     """Turn request decoding failures into INVALID_ARGUMENT with the broken field's name.
 
     Only async handlers are wrapped. The synchronous handlers registered
-    for RPCs this server does not implement ignore their request and answer
-    UNIMPLEMENTED, so they receive the stand-in unchanged.
+    for RPCs this server does not implement ignore their request and return
+    UNIMPLEMENTED, so they receive the placeholder unchanged.
     """
 
     async def intercept_service(
