@@ -34,6 +34,7 @@ from jwp.proto.jobworkerp.service import (
     worker_pb2,
     worker_pb2_grpc,
 )
+from jwp.redact import redact_url
 from jwp.server.dispatch.dispatcher import Dispatcher
 from jwp.server.dispatch.executor import JobExecutor
 from jwp.server.dispatch.poller import RdbPoller
@@ -141,7 +142,7 @@ class JwpServer:
             settings.grpc_addr,
             self.port,
             settings.storage_type.value,
-            storage.describe(),
+            redact_url(storage.describe()),
             channels,
             len(components.runners),
         )

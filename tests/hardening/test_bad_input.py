@@ -11,16 +11,12 @@ and args) and messages with invalid UTF-8 written at the wire level.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import grpc
 import pytest
-from google.protobuf import message_factory
-from google.protobuf.descriptor import Descriptor, ServiceDescriptor
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
-from grpc_reflection.v1alpha import reflection_pb2
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,6 +29,7 @@ from jwp.proto.jobworkerp.service import job_result_pb2 as result_service_pb2
 from jwp.proto.jobworkerp.service import runner_pb2 as runner_service_pb2
 from jwp.proto.jobworkerp.service import worker_pb2 as worker_service_pb2
 from tests.hardening.profiles import FUZZ_SETTINGS
+from tests.hardening.rpcs import RPCS, Rpc, call_raw
 from tests.hardening.wire import request_bytes
 from tests.support.servers import ThreadedServer
 
@@ -47,46 +44,6 @@ DOCUMENTED_CODES = {
     grpc.StatusCode.UNIMPLEMENTED,
 }
 """Statuses a caller's mistake may get; INTERNAL, UNKNOWN and UNAVAILABLE are not among them."""
-
-CALL_TIMEOUT_S = 5.0
-# RPCs that wait for results or run forever get a short client deadline.
-WAITING_TIMEOUT_S = 0.3
-WAITING_METHODS = {"Listen", "ListenStream", "ListenByWorker", "Watch", "Enqueue"}
-
-
-@dataclass(frozen=True)
-class Rpc:
-    path: str
-    request_type: type[Message]
-    client_streaming: bool
-    server_streaming: bool
-
-    @property
-    def name(self) -> str:
-        return self.path.rsplit("/", 1)[1]
-
-
-def _rpcs_of(service: ServiceDescriptor) -> Iterator[Rpc]:
-    for method in service.methods:
-        yield Rpc(
-            path=f"/{service.full_name}/{method.name}",
-            request_type=message_factory.GetMessageClass(method.input_type),
-            client_streaming=method.client_streaming,
-            server_streaming=method.server_streaming,
-        )
-
-
-SERVICES = [
-    runner_service_pb2.DESCRIPTOR.services_by_name["RunnerService"],
-    worker_service_pb2.DESCRIPTOR.services_by_name["WorkerService"],
-    job_pb2.DESCRIPTOR.services_by_name["JobService"],
-    job_pb2.DESCRIPTOR.services_by_name["JobStatusService"],
-    job_pb2.DESCRIPTOR.services_by_name["JobRestoreService"],
-    result_service_pb2.DESCRIPTOR.services_by_name["JobResultService"],
-    health_pb2.DESCRIPTOR.services_by_name["Health"],
-    reflection_pb2.DESCRIPTOR.services_by_name["ServerReflection"],
-]
-RPCS = [rpc for service in SERVICES for rpc in _rpcs_of(service)]
 
 
 def _valid_requests() -> dict[str, Message]:
@@ -139,24 +96,6 @@ def _valid_requests() -> dict[str, Message]:
 
 
 VALID_REQUESTS = _valid_requests()
-
-
-def call_raw(channel: grpc.Channel, rpc: Rpc, data: bytes) -> tuple[grpc.StatusCode, str]:
-    """Send `data` as the request bytes of `rpc`; return the status code and details."""
-    timeout = WAITING_TIMEOUT_S if rpc.name in WAITING_METHODS else CALL_TIMEOUT_S
-    try:
-        if rpc.client_streaming:
-            stream_call = channel.stream_stream(rpc.path)(iter([data]), timeout=timeout)
-            for _ in stream_call:
-                pass
-        elif rpc.server_streaming:
-            for _ in channel.unary_stream(rpc.path)(data, timeout=timeout):
-                pass
-        else:
-            channel.unary_unary(rpc.path)(data, timeout=timeout)
-    except grpc.RpcError as error:
-        return error.code(), error.details() or ""
-    return grpc.StatusCode.OK, ""
 
 
 def _words_of(type_name: str) -> str:
