@@ -12,10 +12,11 @@ INVALID_ARGUMENT for request bytes that do not decode. CORS is off: browsers
 must load the page from the same origin, or go through a proxy that adds
 the CORS headers the deployment needs.
 
-Deviations from sonora 0.2.3 fixed in `_JwpGrpcASGI`: a server stream with
-no messages (an empty list) ends with its status instead of an HTTP 500, a
-stream stops when the client disconnects, and transport headers such as
-`host` do not reach the job metadata.
+Deviations from sonora 0.2.3 fixed in `_JwpGrpcASGI`: unary trailers are
+text (sonora wrote Python bytes reprs), the content type is gRPC-Web even
+when the client accepts */*, a server stream with no messages ends with its
+status instead of an HTTP 500, a stream stops when the client disconnects,
+and transport headers such as `host` do not reach the job metadata.
 """
 
 from __future__ import annotations
@@ -109,7 +110,23 @@ def _asgi_class() -> type:
                 for key, value in context._invocation_metadata
                 if key not in TRANSPORT_HEADERS
             ]
+            # sonora echoes the Accept header as the content type, which is
+            # */* for many HTTP clients.
+            content_type = context._response_headers[0][1]
+            if not content_type.startswith(b"application/grpc-web"):
+                context._response_headers[0] = (b"Content-Type", b"application/grpc-web+proto")
             return context
+
+        async def _do_unary_response(
+            self,
+            rpc_method: Any,
+            receive: Receive,
+            send: Send,
+            wrap_message: Any,
+            context: Any,
+            coroutine: Any,
+        ) -> None:
+            await _unary_response(rpc_method, send, wrap_message, context, coroutine)
 
         async def _do_streaming_response(
             self,
@@ -123,6 +140,33 @@ def _asgi_class() -> type:
             await _stream_response(rpc_method, receive, send, wrap_message, context, coroutine)
 
     return _JwpGrpcASGI
+
+
+async def _unary_response(
+    rpc_method: Any, send: Send, wrap_message: Any, context: Any, coroutine: Any
+) -> None:
+    """Send a unary response: headers, the message, then the trailers frame."""
+    message = await coroutine if coroutine is not None else None
+    body = b""
+    if message is not None:
+        body = wrap_message(False, False, rpc_method.response_serializer(message))
+    body += _trailers_frame(wrap_message, context)
+    headers = list(context._response_headers)
+    if context._initial_metadata:
+        headers.extend(context._initial_metadata)
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _trailers_frame(wrap_message: Any, context: Any) -> bytes:
+    trailers = [("grpc-status", str(context.code.value[0]))]
+    if context.details:
+        trailers.append(("grpc-message", quote(context.details)))
+    if context._trailing_metadata:
+        trailers.extend(context._trailing_metadata)
+    protocol = _import_web()["protocol"]
+    return bytes(wrap_message(True, False, protocol.pack_trailers(trailers)))
 
 
 async def _stream_response(
@@ -180,14 +224,7 @@ class _StreamSender:
     async def finish(self) -> None:
         if not self.started:
             await self.start()
-        context = self._context
-        trailers = [("grpc-status", str(context.code.value[0]))]
-        if context.details:
-            trailers.append(("grpc-message", quote(context.details)))
-        if context._trailing_metadata:
-            trailers.extend(context._trailing_metadata)
-        protocol = _import_web()["protocol"]
-        data = self._wrap_message(True, False, protocol.pack_trailers(trailers))
+        data = _trailers_frame(self._wrap_message, self._context)
         await self._send({"type": "http.response.body", "body": data, "more_body": False})
 
 
@@ -325,6 +362,10 @@ class GrpcWebServer:
         sockets = self._config.create_sockets()
         bound = sockets.secure_sockets or sockets.insecure_sockets
         self.port = bound[0].getsockname()[1]
+        # Listening now queues connections made before hypercorn's accept
+        # loop runs, so the server is reachable as soon as start returns.
+        for sock in bound:
+            sock.listen(self._config.backlog)
         self._task = asyncio.create_task(
             self._worker_serve(
                 self._wrapped, self._config, sockets=sockets, shutdown_trigger=self._stop.wait
