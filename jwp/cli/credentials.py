@@ -1,4 +1,4 @@
-"""What a client sends to prove who it is: the auth token header and TLS credentials.
+"""Client credentials: the auth token header and TLS credentials.
 
 Both come from the environment, so the CLI and the TUI (or any Python
 client) connect the same way:

@@ -12,11 +12,13 @@ INVALID_ARGUMENT for request bytes that do not decode. CORS is off: browsers
 must load the page from the same origin, or go through a proxy that adds
 the CORS headers the deployment needs.
 
-Deviations from sonora 0.2.3 fixed in `_JwpGrpcASGI`: unary trailers are
-text (sonora wrote Python bytes reprs), the content type is gRPC-Web even
-when the client accepts */*, a server stream with no messages ends with its
-status instead of an HTTP 500, a stream stops when the client disconnects,
-and transport headers such as `host` do not reach the job metadata.
+`_JwpGrpcASGI` fixes these behaviours of sonora 0.2.3:
+
+- unary trailers were written as Python bytes reprs; they are text now;
+- the content type echoed the Accept header (*/* for most clients);
+- a server stream with no messages ended in an HTTP 500;
+- a stream kept running after the client disconnected;
+- transport headers such as `host` reached the job metadata.
 """
 
 from __future__ import annotations
@@ -174,8 +176,8 @@ async def _stream_response(
 ) -> None:
     """Send a server stream: headers before the first message, then messages, then trailers.
 
-    An abort before the first message is re-raised, so sonora answers it as a
-    trailers-only response; a client disconnect stops the stream.
+    An abort before the first message is re-raised, so sonora sends it as a
+    trailers-only response. A client disconnect stops the stream.
     """
     sender = _StreamSender(rpc_method, send, wrap_message, context)
     pumping = asyncio.ensure_future(sender.pump(stream))
@@ -234,7 +236,7 @@ async def _wait_disconnect(receive: Receive) -> None:
 
 
 class GrpcWebGate:
-    """ASGI middleware: token check and request size limit before sonora sees a request."""
+    """ASGI middleware that checks the token and the request size before sonora runs."""
 
     def __init__(self, app: AsgiApp, *, token: str | None, max_message_bytes: int) -> None:
         self._app = app
@@ -302,7 +304,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 async def _send_status(send: Send, code: grpc.StatusCode, message: str) -> None:
-    """Answer with a trailers-only gRPC-Web response carrying `code` and `message`."""
+    """Send a trailers-only gRPC-Web response carrying `code` and `message`."""
     headers = [
         (b"content-type", b"application/grpc-web+proto"),
         (b"grpc-status", str(code.value[0]).encode()),

@@ -194,7 +194,7 @@ class JobManager:
         )
 
     async def _check_queue_capacity(self, job: job_pb2.Job, worker: worker_pb2.Worker) -> None:
-        """Reject a job bound for a channel queue that holds JWP_MAX_QUEUED_JOBS_PER_CHANNEL.
+        """Reject a job bound for a channel queue that is full (JWP_MAX_QUEUED_JOBS_PER_CHANNEL).
 
         Only new jobs are checked: retries, periodic runs, chained jobs and
         restored jobs were admitted before and are never turned away.

@@ -67,6 +67,7 @@ class PrometheusMetrics:
         self._address = address
         self._channel_gauges = channel_gauges
         self.registry: CollectorRegistry = client.CollectorRegistry()
+
         self.queue_depth = client.Gauge(
             "jwp_queue_depth",
             "Jobs waiting in a channel's queue.",
@@ -98,6 +99,7 @@ class PrometheusMetrics:
             ["worker", "channel"],
             registry=self.registry,
         )
+
         self.port: int | None = None
         self._server: asyncio.Server | None = None
 
@@ -176,6 +178,8 @@ class PrometheusObserver(JobObserver):
         self._metrics = metrics
 
     def job_finished(self, run: JobRun, status: ResultStatus, duration_ms: int) -> None:
+        # NOTE: worker names are labels, so workers created per run (such as
+        # temporary workflow workers with random names) add series without bound.
         status_name = common_pb2.ResultStatus.Name(status)
         worker = run.worker.data.name
         self._metrics.durations.labels(

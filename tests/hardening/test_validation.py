@@ -91,7 +91,7 @@ async def test_reserved_runner_delete_names_id(stubs: Stubs) -> None:
         await stubs.runners.Delete(runner_pb2.RunnerId(value=0))
 
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "runner id 0 is reserved for built-in runners" in (raised.value.details() or "")
+    assert "runner id 0 is reserved for runners built in" in (raised.value.details() or "")
 
 
 async def test_job_id_zero_rejected(stubs: Stubs) -> None:

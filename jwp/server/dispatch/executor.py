@@ -105,6 +105,8 @@ class JobExecutor:
         try:
             async with asyncio.timeout(timeout_ms / 1000 if timeout_ms else None):
                 async with self._instances.instance(worker, spec, run.channel) as instance:
+                    # NOTE: streamed chunks are not checked against
+                    # JWP_MAX_RESULT_OUTPUT_BYTES; only JWP_MAX_MESSAGE_BYTES bounds each one.
                     if job.data.request_streaming and spec.streams:
                         async for chunk in instance.run_stream(job.data.args, job.metadata):
                             await self._bus.publish_stream(

@@ -51,8 +51,8 @@ class RunnerService(runner_pb2_grpc.RunnerServiceServicer):
     ) -> service_common_pb2.SuccessResponse:
         if request.value <= MAX_RESERVED_RUNNER_ID:
             raise InvalidArgumentError(
-                f"runner id {request.value} is reserved for built-in runners (ids up to "
-                f"{MAX_RESERVED_RUNNER_ID}), which cannot be deleted"
+                f"runner id {request.value} is reserved for runners built in to the server "
+                f"(ids up to {MAX_RESERVED_RUNNER_ID}), which cannot be deleted"
             )
         removed = self._registry.remove(request.value) is not None
         deleted = await self._repository.delete(request.value)
