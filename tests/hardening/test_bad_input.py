@@ -118,7 +118,7 @@ def assert_documented(rpc: Rpc, code: grpc.StatusCode, details: str) -> None:
     if code in (grpc.StatusCode.OK, grpc.StatusCode.DEADLINE_EXCEEDED):
         return
     if rpc.path.startswith("/grpc.health.v1.Health/") and code == grpc.StatusCode.NOT_FOUND:
-        return  # grpcio-health-checking answers an unknown service name without a message
+        return  # grpcio-health-checking rejects an unknown service name without a message
     assert details, f"{rpc.path} answered {code.name} without a message"
     assert "Traceback" not in details
     if code == grpc.StatusCode.INVALID_ARGUMENT:

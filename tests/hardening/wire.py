@@ -1,9 +1,9 @@
 """Request bytes built at the wire level, and hypothesis strategies for extreme requests.
 
-Python protobuf refuses to encode invalid UTF-8 in a string field, so the
-strategies here serialize a valid message first and then append fields
-written by hand: protobuf keeps the last value of a singular field, so an
-appended string field replaces the valid one for the server's parser.
+Python protobuf rejects invalid UTF-8 in a string field, so the strategies
+here serialize a valid message first and then append fields written by
+hand. Protobuf keeps the last value of a singular field, so an appended
+string field replaces the valid one for the server's parser.
 """
 
 from __future__ import annotations
