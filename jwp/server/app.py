@@ -203,8 +203,8 @@ class JwpServer:
             statuses=statuses,
             bus=bus,
             router=router,
-            metrics=metrics,
         )
+        recorder.add_observer(metrics)
         instances = RunnerInstances(channels)
         executor = JobExecutor(
             runners=runners,

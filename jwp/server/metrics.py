@@ -14,6 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from jwp.proto.jobworkerp.data import common_pb2
+from jwp.server.dispatch.observer import JobObserver
+from jwp.server.dispatch.outcome import ResultStatus
+from jwp.server.dispatch.run import JobRun
 
 MAX_WINDOW_S = 900
 """Maximum window a count can cover, in s. Older buckets are dropped."""
@@ -35,7 +38,7 @@ class ResultTally:
     retried: int = 0
 
 
-class ResultMetrics:
+class ResultMetrics(JobObserver):
     """Results by status in one-second buckets over the last `MAX_WINDOW_S` seconds.
 
     Args:
@@ -47,6 +50,10 @@ class ResultMetrics:
         # (second, counts by status), oldest first, one entry per second
         # that saw a result.
         self._buckets: collections.deque[tuple[int, collections.Counter[int]]] = collections.deque()
+
+    def job_finished(self, run: JobRun, status: ResultStatus, duration_ms: int) -> None:
+        """Count a recorded run (the JobObserver hook of the recorder)."""
+        self.record(status)
 
     def record(self, status: int) -> None:
         """Count one recorded result (final, or a failed attempt that is retried)."""

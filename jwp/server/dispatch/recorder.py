@@ -14,14 +14,13 @@ from collections.abc import Awaitable, Callable
 
 from jwp.ids import SnowflakeGenerator
 from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2, worker_pb2
-from jwp.server.metrics import ResultMetrics
 from jwp.server.queue import JobQueue, JobStatusMap, ResultBus
 from jwp.server.routing import JobRouter, now_ms
 from jwp.server.storage import JobRepository, JobResultRepository
 
 from .observer import JobObserver, JobObservers
 from .outcome import ResultStatus, next_periodic_time_ms, retry_delay_ms
-from .run import JobRun
+from .run import JobRun, channel_of
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +41,6 @@ class JobRecorder:
         statuses: JobStatusMap,
         bus: ResultBus,
         router: JobRouter,
-        metrics: ResultMetrics | None = None,
     ) -> None:
         self._ids = ids
         self._jobs = jobs
@@ -51,7 +49,6 @@ class JobRecorder:
         self._statuses = statuses
         self._bus = bus
         self._router = router
-        self._metrics = metrics
         self._enqueue_next: ChainEnqueuer | None = None
         self._observers = JobObservers()
 
@@ -116,7 +113,6 @@ class JobRecorder:
                     job, worker, status=status, output=output, start_ms=start_ms, end_ms=end_ms
                 )
                 if await self._retry(run, result, delay_ms, end_ms):
-                    self._count(status)
                     self._observers.job_finished(run, status, end_ms - start_ms)
                 return None
             status = common_pb2.MAX_RETRY
@@ -126,7 +122,6 @@ class JobRecorder:
         )
         if not await self._close_run(run, result):
             return None
-        self._count(status)
         self._observers.job_finished(run, status, end_ms - start_ms)
         await self._deliver(result, worker)
         if status == common_pb2.SUCCESS and output is not None:
@@ -147,12 +142,9 @@ class JobRecorder:
         if _should_store(result, worker):
             await self._job_results.insert(result)
         await self._statuses.delete(job.id.value)
-        self._count(common_pb2.CANCELLED)
+        cancelled_run = JobRun(job=job, worker=worker, channel=channel_of(worker))
+        self._observers.job_finished(cancelled_run, common_pb2.CANCELLED, 0)
         await self._deliver(result, worker)
-
-    def _count(self, status: ResultStatus) -> None:
-        if self._metrics is not None:
-            self._metrics.record(status)
 
     async def _retry(
         self, run: JobRun, result: job_result_pb2.JobResult, delay_ms: int, end_ms: int
