@@ -134,6 +134,11 @@ class JobRecorder:
         if _should_store(result, worker):
             await self._job_results.insert(result)
         await self._statuses.delete(job.id.value)
+        if job.data.request_streaming:
+            # A final result of a streaming job always follows its end trailer.
+            await self._bus.publish_stream(
+                job.id.value, common_pb2.ResultOutputItem(end=common_pb2.Trailer())
+            )
         await self._deliver(result, worker)
 
     async def _retry(
