@@ -137,7 +137,7 @@ class JobManager:
         return self._build_job(request, worker, metadata, streaming=streaming), worker
 
     def _wait_s(self, job: job_pb2.Job) -> float:
-        """Return how long a streaming caller waits for a job's result.
+        """Return how long a DIRECT or streaming caller waits for a job's result.
 
         That is until the job is due, plus its timeout, plus a margin: a job
         that times out records its result only after its processes were
@@ -239,15 +239,15 @@ class JobManager:
     async def _enqueue_direct(
         self, job: job_pb2.Job, worker: worker_pb2.Worker
     ) -> job_result_pb2.JobResult:
-        timeout_ms = job.data.timeout or self._settings.job_queue_expire_job_result_seconds * 1000
+        wait_s = self._wait_s(job)
         async with self._bus.expect_direct(job.id.value) as subscription:
             await self._router.place(job, worker, replace=False)
             try:
-                return await subscription.get(timeout_ms / 1000)
+                return await subscription.get(wait_s)
             except WaitTimeoutError:
                 raise WaitTimeoutError(
-                    f"job {job.id.value} did not finish within {timeout_ms} ms; its result, if "
-                    "stored, can be read later with `jwp job-result list-by-job-id`"
+                    f"job {job.id.value} did not finish within {wait_s * 1000:.0f} ms; its "
+                    "result, if stored, can be read later with `jwp job-result list-by-job-id`"
                 ) from None
 
     async def find(self, job_id: int) -> job_pb2.Job | None:
