@@ -111,6 +111,17 @@ class Settings(BaseSettings):
     jwp_command_output_limit_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     """Captured stdout and stderr of a COMMAND job are each cut to this size, in bytes."""
 
+    mcp_config: Path = Path("mcp-settings.toml")
+    """MCP server configuration file (TOML, JSON or YAML); a missing file means no MCP servers."""
+
+    jwp_mcp_connect_timeout_ms: int = Field(default=30_000, ge=1)
+    """Limit for connecting to an MCP server and listing its tools, in ms (at start-up, on
+    RunnerService.Create and when a job opens a session)."""
+
+    plugins_runner_dir: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    """Folders searched for plugin runners (Python modules and packages), comma-separated;
+    unset searches none."""
+
     @field_validator("worker_channels", mode="before")
     @classmethod
     def _parse_channels(cls, value: object) -> object:
@@ -119,6 +130,11 @@ class Settings(BaseSettings):
     @field_validator("worker_channel_concurrencies", mode="before")
     @classmethod
     def _parse_concurrencies(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("plugins_runner_dir", mode="before")
+    @classmethod
+    def _parse_plugin_dirs(cls, value: object) -> object:
         return _split_csv(value)
 
     @field_validator("log_level")
