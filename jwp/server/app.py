@@ -48,6 +48,7 @@ from jwp.server.restore import JobRestorer
 from jwp.server.results import ResultManager
 from jwp.server.routing import JobRouter, now_ms
 from jwp.server.runners import process
+from jwp.server.runners.external import ExternalRunners
 from jwp.server.runners.host import RunnerHost
 from jwp.server.runners.registry import RunnerRegistry, builtin_specs
 from jwp.server.storage import Storage, open_storage
@@ -90,6 +91,7 @@ class Components:
     dispatcher: Dispatcher
     poller: RdbPoller
     instances: RunnerInstances
+    external: ExternalRunners
     restorer: JobRestorer
     queue: MemoryJobQueue
     bus: MemoryResultBus
@@ -116,12 +118,15 @@ class JwpServer:
             )
         self._started_at = time.monotonic()
         storage = await open_storage(settings)
+        components: Components | None = None
         try:
             components = await self._build(storage)
             await self._recover(components)
             self._grpc = self._build_grpc(components)
             self.port = self._grpc.add_insecure_port(settings.grpc_addr)
         except BaseException:
+            if components is not None:
+                await components.external.close()
             await storage.close()
             raise
         await self._grpc.start()
@@ -171,6 +176,14 @@ class JwpServer:
             router=router,
         )
         instances = RunnerInstances(channels)
+        external = ExternalRunners(
+            settings=settings,
+            registry=runners,
+            repository=storage.runners,
+            ids=ids,
+            drop_pools=instances.drop_runner,
+        )
+        await external.load_at_startup()
         executor = JobExecutor(
             runners=runners,
             instances=instances,
@@ -231,6 +244,7 @@ class JwpServer:
             dispatcher=dispatcher,
             poller=poller,
             instances=instances,
+            external=external,
             restorer=restorer,
             queue=queue,
             bus=bus,
@@ -257,7 +271,7 @@ class JwpServer:
         )
         channels = self.settings.channel_concurrencies()
         runner_pb2_grpc.add_RunnerServiceServicer_to_server(
-            RunnerService(components.runners, components.storage.runners), server
+            RunnerService(components.runners, components.external), server
         )
         worker_pb2_grpc.add_WorkerServiceServicer_to_server(
             WorkerService(components.workers, channels), server
@@ -306,6 +320,7 @@ class JwpServer:
         logger.info("stopping the gRPC server")
         await self._grpc.stop(GRPC_STOP_GRACE_S)
         await components.instances.close()
+        await components.external.close()
         await process.wait_for_cleanups()
         await components.bus.close()
         await components.queue.close()

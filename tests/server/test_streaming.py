@@ -14,6 +14,7 @@ from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2, runne
 from jwp.proto.jobworkerp.runner import command_args_pb2, command_result_pb2
 from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
 from jwp.proto.jobworkerp.service import job_result_pb2 as result_service_pb2
+from jwp.proto.jobworkerp.service import runner_pb2 as runner_service_pb2
 from jwp.server.app import JwpServer
 from tests.conftest import Stubs
 from tests.support.servers import wait_channel_ready
@@ -109,6 +110,31 @@ async def test_lines_arrive_before_next_is_printed(stubs: Stubs, tmp_path: Path)
     assert not result.data.HasField("output")
     assert result.data.job_id.value == await job_id_of(call)
     assert await call.code() == grpc.StatusCode.OK
+
+
+async def test_non_streaming_runner_rejected(stubs: Stubs, tmp_path: Path) -> None:
+    plugin = tmp_path / "plain.py"
+    plugin.write_text(
+        "from jwp.server.runners.plugins import PluginDefinition\n"
+        "class Plain:\n"
+        "    async def run(self, args, metadata):\n"
+        "        return args\n"
+        "jwp_runner = PluginDefinition(name='Plain', description='echo', runner_class=Plain)\n"
+    )
+    created = await stubs.runners.Create(
+        runner_service_pb2.CreateRunnerRequest(
+            name="Plain", runner_type=common_pb2.RunnerType.PLUGIN, definition=str(plugin)
+        )
+    )
+    await create_worker(stubs, "plain", runner_id=created.id)
+
+    call = stubs.jobs.EnqueueForStream(
+        job_service_pb2.JobRequest(worker_name="plain", args=b"hello")
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await anext(aiter(call))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "does not stream" in (caught.value.details() or "")
 
 
 async def test_listen_stream_gets_same_chunks(

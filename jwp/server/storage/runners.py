@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .engine import db_errors
@@ -45,6 +45,30 @@ class RunnerRepository:
                 if row.id in taken_ids or row.name in taken_names:
                     continue
                 await connection.execute(insert(runner_table).values(**_values_of(row)))
+
+    async def update(self, row: RunnerRow) -> None:
+        """Replace the name, description and definition of the runner with `row.id`."""
+        values = _values_of(row)
+        del values["id"]
+        async with db_errors(f"update runner {row.name!r}"), self._engine.begin() as connection:
+            await connection.execute(
+                update(runner_table).where(runner_table.c.id == row.id).values(**values)
+            )
+
+    async def find_by_name(self, name: str) -> RunnerRow | None:
+        async with db_errors(f"find runner {name!r}"), self._engine.connect() as connection:
+            row = (
+                await connection.execute(select(runner_table).where(runner_table.c.name == name))
+            ).first()
+        if row is None:
+            return None
+        return RunnerRow(
+            id=row.id,
+            name=row.name,
+            description=row.description,
+            definition=row.definition,
+            runner_type=row.type,
+        )
 
     async def delete(self, runner_id: int) -> bool:
         async with db_errors(f"delete runner {runner_id}"), self._engine.begin() as connection:
