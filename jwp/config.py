@@ -11,7 +11,7 @@ import enum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_CHANNEL = "__default_job_channel__"
@@ -66,6 +66,58 @@ class Settings(BaseSettings):
     sqlite_max_connections: int = Field(default=20, ge=1)
     """Size of the SQLite connection pool."""
 
+    mysql_url: str | None = None
+    """MySQL/MariaDB as `mysql://USER:PASSWORD@HOST:PORT/DBNAME`; set it (or MYSQL_HOST) to
+    use MySQL instead of SQLite."""
+
+    mysql_host: str | None = None
+    """MySQL/MariaDB host; used with MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD, MYSQL_DBNAME."""
+
+    mysql_port: int = Field(default=3306, ge=1, le=65535)
+    """MySQL/MariaDB port."""
+
+    mysql_user: str = "root"
+    """MySQL/MariaDB user."""
+
+    mysql_password: str = ""
+    """MySQL/MariaDB password (never logged)."""
+
+    mysql_dbname: str = "jobworkerp"
+    """MySQL/MariaDB database; it must exist."""
+
+    mysql_max_connections: int = Field(default=20, ge=1)
+    """Size of the MySQL/MariaDB connection pool."""
+
+    redis_url: str = "redis://127.0.0.1:6379"
+    """Redis server of Scalable mode as `redis://HOST:PORT/DB` (or `rediss://` for TLS)."""
+
+    redis_username: str | None = None
+    """Redis ACL user name; unset uses the one in REDIS_URL, if any."""
+
+    redis_password: str | None = None
+    """Redis password; unset uses the one in REDIS_URL, if any (never logged)."""
+
+    redis_pool_size: int = Field(default=20, ge=2)
+    """Connections in the Redis pool of one process (the pub/sub connection is extra)."""
+
+    redis_pool_create_timeout_msec: int = Field(default=5000, ge=1)
+    """How long opening one Redis connection may take, in ms."""
+
+    redis_pool_wait_timeout_msec: int = Field(default=60_000, ge=1)
+    """How long a command waits for a free pooled connection, in ms."""
+
+    redis_pool_recycle_timeout_msec: int = Field(default=5000, ge=1)
+    """A pooled connection idle this long is checked with PING before reuse, in ms."""
+
+    jwp_redis_key_prefix: str = ""
+    """Text put before every Redis key and pub/sub channel jwp uses; empty keeps the
+    jobworkerp names, so a Redis shared by several jwp systems needs one prefix each."""
+
+    jwp_lease_ms: int = Field(default=30_000, ge=300)
+    """Length of the leases a process holds, in ms: on its Redis processing list, its
+    snowflake node id and the RDB job rows it runs. They are renewed every third of this;
+    the jobs of a process that died run again elsewhere within about this time."""
+
     job_queue_expire_job_result_seconds: int = Field(default=3600, ge=1)
     """Lifetime of a DIRECT result waiting for its caller, and the default Listen wait, in s."""
 
@@ -100,7 +152,8 @@ class Settings(BaseSettings):
     """Name stamped on JSON log records."""
 
     jwp_node_id: int | None = Field(default=None, ge=0, le=1023)
-    """Snowflake node id of this process (0-1023); unset derives one from the host address."""
+    """Snowflake node id of this process (0-1023). Unset, Scalable mode leases a free one
+    from Redis and Standalone derives one from the host's private IPv4 address."""
 
     jwp_shutdown_grace_ms: int = Field(default=30_000, ge=0)
     """How long a stopping server waits for running jobs before cancelling them, in ms."""
@@ -110,6 +163,31 @@ class Settings(BaseSettings):
 
     jwp_command_output_limit_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     """Captured stdout and stderr of a COMMAND job are each cut to this size, in bytes."""
+
+    jwp_http_connect_timeout_ms: int = Field(default=10_000, ge=1)
+    """HTTP_REQUEST, LLM and Slack runners: limit for opening a connection, in ms."""
+
+    jwp_http_read_timeout_ms: int = Field(default=60_000, ge=1)
+    """HTTP_REQUEST and Slack runners: limit for each read of the response, in ms."""
+
+    jwp_http_total_timeout_ms: int = Field(default=300_000, ge=1)
+    """HTTP_REQUEST runner: limit for a whole request with its redirects, in ms."""
+
+    jwp_http_response_limit_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    """HTTP_REQUEST runner: a response body larger than this fails the job, in bytes."""
+
+    jwp_python_env_dir: Path | None = None
+    """PYTHON_COMMAND runner: folder of the cached virtual environments; unset uses
+    `~/.cache/jwp/python-envs`."""
+
+    jwp_llm_read_timeout_ms: int = Field(default=600_000, ge=1)
+    """LLM runners: limit for each read of the response, in ms (a model may load first)."""
+
+    jwp_slack_api_base_url: str = "https://slack.com/api"
+    """SLACK_POST_MESSAGE runner: base URL of the Slack Web API."""
+
+    openai_api_key: SecretStr | None = None
+    """API key sent by the LLM runners' `genai` settings as a bearer token."""
 
     mcp_config: Path = Path("mcp-settings.toml")
     """MCP server configuration file (TOML, JSON or YAML); a missing file means no MCP servers."""
@@ -170,6 +248,26 @@ class Settings(BaseSettings):
         channels = {DEFAULT_CHANNEL: self.worker_default_concurrency}
         channels.update(zip(self.worker_channels, self.worker_channel_concurrencies, strict=True))
         return channels
+
+    def uses_mysql(self) -> bool:
+        """Return True when MYSQL_URL or MYSQL_HOST selects MySQL/MariaDB over SQLite."""
+        return bool(self.mysql_url or self.mysql_host)
+
+    def sqlalchemy_mysql_url(self) -> str:
+        """Return the MySQL settings as a `mysql+asyncmy://` SQLAlchemy URL."""
+        from sqlalchemy.engine import URL, make_url
+
+        if self.mysql_url:
+            url = make_url(self.mysql_url)
+            return url.set(drivername="mysql+asyncmy").render_as_string(hide_password=False)
+        return URL.create(
+            "mysql+asyncmy",
+            username=self.mysql_user,
+            password=self.mysql_password or None,
+            host=self.mysql_host,
+            port=self.mysql_port,
+            database=self.mysql_dbname,
+        ).render_as_string(hide_password=False)
 
     def sqlalchemy_sqlite_url(self) -> str:
         """Return SQLITE_URL in the form SQLAlchemy's aiosqlite dialect expects."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -16,6 +17,7 @@ from jwp.proto.jobworkerp.service import (
     worker_pb2_grpc,
 )
 from jwp.server.app import JwpServer
+from tests.support.backends import scalable_services
 from tests.support.servers import (
     ThreadedServer,
     make_settings,
@@ -48,9 +50,24 @@ class Stubs:
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[JwpServer]:
-    """A Standalone server in the test's event loop."""
-    async with running_server(make_settings(tmp_path)) as running:
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, Any]]:
+    """Settings overrides of the backend a test server runs on (Standalone unless parametrized).
+
+    A module runs its tests over both backends with
+    `pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)`.
+    """
+    name = getattr(request, "param", "standalone")
+    if name == "standalone":
+        yield {}
+        return
+    async with scalable_services() as overrides:
+        yield overrides
+
+
+@pytest.fixture
+async def server(tmp_path: Path, backend: dict[str, Any]) -> AsyncIterator[JwpServer]:
+    """A server in the test's event loop, on the `backend` fixture's backend."""
+    async with running_server(make_settings(tmp_path, **backend)) as running:
         yield running
 
 

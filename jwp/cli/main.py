@@ -6,19 +6,25 @@ from typing import Annotated
 
 import typer
 
-from . import serve
+from . import job, job_result, runner, serve, worker
+from .errors import JwpGroup
 
 DEFAULT_ADDRESS = "localhost:9000"
 """Reaches a `jwp serve` with the default GRPC_ADDR ([::1]:9000) on this machine."""
 
 app = typer.Typer(
     name="jwp",
+    cls=JwpGroup,
     help="jwp: a job worker system that speaks the jobworkerp gRPC API.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command(name="serve")(serve.serve)
+app.add_typer(runner.app, name="runner")
+app.add_typer(worker.app, name="worker")
+app.add_typer(job.app, name="job")
+app.add_typer(job_result.app, name="job-result")
 
 
 @app.callback()
@@ -33,9 +39,20 @@ def _global_options(
             help="Server address as host:port or http(s)://host:port.",
         ),
     ] = DEFAULT_ADDRESS,
+    timeout_ms: Annotated[
+        int | None,
+        typer.Option(
+            "--timeout",
+            "-t",
+            min=1,
+            help="Time limit of each request to the server in milliseconds; unset waits as "
+            "long as the server does. It also bounds waits for DIRECT results and `job-result "
+            "listen`, but not `job-result listen-by-worker`.",
+        ),
+    ] = None,
 ) -> None:
     """Options shared by every client command."""
-    ctx.obj = {"address": address}
+    ctx.obj = {"address": address, "timeout_ms": timeout_ms}
 
 
 def main() -> None:

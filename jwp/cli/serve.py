@@ -50,15 +50,17 @@ def serve(
         file_dir=settings.log_file_dir,
         app_name=settings.log_app_name,
     )
-    if role is not Role.ALL:
+    from jwp.config import StorageType
+
+    if role is not Role.ALL and settings.storage_type is not StorageType.SCALABLE:
         typer.echo(
-            f"error: --role {role.value} needs STORAGE_TYPE=Scalable, which this version does "
-            "not support yet; use --role all",
+            f"error: --role {role.value} needs STORAGE_TYPE=Scalable (Redis and a shared "
+            "database); set it, or use --role all for a single Standalone process",
             err=True,
         )
         raise typer.Exit(2)
     try:
-        asyncio.run(_run(settings))
+        asyncio.run(_run(settings, role))
     except JwpError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
@@ -67,12 +69,12 @@ def serve(
         raise typer.Exit(1) from None
 
 
-async def _run(settings: object) -> None:
+async def _run(settings: object, role: Role) -> None:
     from jwp.config import Settings
     from jwp.server.app import JwpServer
 
     assert isinstance(settings, Settings)
-    server = JwpServer(settings)
+    server = JwpServer(settings, role)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):

@@ -4,7 +4,13 @@
 dispatcher, RDB poller and application layer together, and serves the
 gRPC API. `JwpServer.stop` shuts down in the order that loses nothing:
 stop taking jobs, let running jobs finish within the grace period, put back
-the rest, keep still-queued jobs in the RDB, stop the gRPC server, close.
+the rest, keep still-queued jobs in the RDB (Standalone; in Scalable mode
+they stay in Redis), stop the gRPC server, close.
+
+The role decides what runs. `all` serves the API and dispatches jobs;
+`front` serves the API only; `worker` dispatches only, and its gRPC server
+carries just the health and reflection services, so orchestrators can
+probe it on GRPC_ADDR.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import grpc
@@ -19,9 +26,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
-from jwp.config import Settings, StorageType
+from jwp.config import Role, Settings, StorageType
 from jwp.errors import FailedPreconditionError
-from jwp.ids import SnowflakeGenerator, node_id_from_host
 from jwp.proto.jobworkerp.data import common_pb2
 from jwp.proto.jobworkerp.service import (
     job_pb2,
@@ -33,6 +39,7 @@ from jwp.proto.jobworkerp.service import (
     worker_pb2,
     worker_pb2_grpc,
 )
+from jwp.server.backend import QueueBackend, open_backend
 from jwp.server.dispatch.dispatcher import Dispatcher
 from jwp.server.dispatch.executor import JobExecutor
 from jwp.server.dispatch.poller import RdbPoller
@@ -43,7 +50,8 @@ from jwp.server.grpc.job_service import JobRestoreService, JobService, JobStatus
 from jwp.server.grpc.runner_service import RunnerService
 from jwp.server.grpc.worker_service import WorkerService
 from jwp.server.jobs import JobManager
-from jwp.server.queue.memory import MemoryJobQueue, MemoryJobStatusMap, MemoryResultBus
+from jwp.server.queue import JobQueue, ResultBus
+from jwp.server.queue.memory import MemoryJobQueue
 from jwp.server.restore import JobRestorer
 from jwp.server.results import ResultManager
 from jwp.server.routing import JobRouter, now_ms
@@ -63,11 +71,6 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 # How long the gRPC server lets open calls (DIRECT waits, listeners) end on
 # their own after the jobs were drained, in s.
 GRPC_STOP_GRACE_S = 2.0
-
-# Length of the claim a process holds on a job row while it runs, in ms. It
-# is renewed every third of this, so a live process never loses it, and a
-# dead process's jobs are free again within this time.
-JOB_LEASE_MS = 30_000
 
 SERVICE_NAMES = (
     runner_pb2.DESCRIPTOR.services_by_name["RunnerService"].full_name,
@@ -93,15 +96,17 @@ class Components:
     instances: RunnerInstances
     external: ExternalRunners
     restorer: JobRestorer
-    queue: MemoryJobQueue
-    bus: MemoryResultBus
+    queue: JobQueue
+    bus: ResultBus
+    backend: QueueBackend
 
 
 class JwpServer:
     """One `jwp serve` process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, role: Role = Role.ALL) -> None:
         self.settings = settings
+        self.role = role
         self.port: int | None = None
         self.components: Components | None = None
         self._grpc: grpc.aio.Server | None = None
@@ -112,56 +117,71 @@ class JwpServer:
     async def start(self) -> None:
         """Open storage, build the components, and start serving."""
         settings = self.settings
-        if settings.storage_type is StorageType.SCALABLE:
+        if self.role is not Role.ALL and settings.storage_type is not StorageType.SCALABLE:
             raise FailedPreconditionError(
-                "STORAGE_TYPE=Scalable is not supported by this version; use Standalone"
+                f"--role {self.role.value} needs STORAGE_TYPE=Scalable (Redis and a shared "
+                "database); set it, or use --role all for a single Standalone process"
             )
         self._started_at = time.monotonic()
         storage = await open_storage(settings)
         components: Components | None = None
+        backend: QueueBackend | None = None
         try:
-            components = await self._build(storage)
+            backend = await open_backend(settings)
+            components = await self._build(storage, backend)
+            await backend.start()
             await self._recover(components)
             self._grpc = self._build_grpc(components)
             self.port = self._grpc.add_insecure_port(settings.grpc_addr)
         except BaseException:
+            if backend is not None:
+                await backend.close()
             if components is not None:
                 await components.external.close()
             await storage.close()
             raise
         await self._grpc.start()
-        components.dispatcher.start()
-        components.poller.start()
+        if self.dispatches:
+            components.dispatcher.start()
+            components.poller.start()
         self.components = components
         channels = ", ".join(
             f"{name}={concurrency}"
             for name, concurrency in settings.channel_concurrencies().items()
         )
         logger.info(
-            "jwp serving on %s (port %d): storage %s (%s), channels %s, %d runners",
+            "jwp serving on %s (port %d): role %s, storage %s (%s), queue %s, channels %s, "
+            "%d runners",
             settings.grpc_addr,
             self.port,
+            self.role.value,
             settings.storage_type.value,
             storage.describe(),
-            channels,
+            backend.description,
+            channels if self.dispatches else "none (front)",
             len(components.runners),
         )
 
-    async def _build(self, storage: Storage) -> Components:
+    @property
+    def dispatches(self) -> bool:
+        """Whether this process runs jobs (roles all and worker)."""
+        return self.role is not Role.FRONT
+
+    @property
+    def serves_api(self) -> bool:
+        """Whether this process serves the jobworkerp gRPC API (roles all and front)."""
+        return self.role is not Role.WORKER
+
+    async def _build(self, storage: Storage, backend: QueueBackend) -> Components:
         settings = self.settings
-        node_id = settings.jwp_node_id
-        if node_id is None:
-            node_id = await asyncio.to_thread(node_id_from_host)
-        ids = SnowflakeGenerator(node_id)
+        ids = backend.ids
 
         host = RunnerHost(settings=settings)
         runners = RunnerRegistry(builtin_specs(host))
         host.runners = runners
         await runners.store_rows(storage.runners)
 
-        queue = MemoryJobQueue()
-        statuses = MemoryJobStatusMap()
-        bus = MemoryResultBus(remember_s=settings.job_queue_expire_job_result_seconds)
+        queue, statuses, bus = backend.queue, backend.statuses, backend.bus
         channels = settings.channel_concurrencies()
 
         workers = WorkerManager(storage.workers, runners, settings)
@@ -192,7 +212,7 @@ class JwpServer:
             queue=queue,
             statuses=statuses,
             bus=bus,
-            lease_ms=JOB_LEASE_MS,
+            lease_ms=settings.jwp_lease_ms,
         )
         dispatcher = Dispatcher(
             channel_concurrencies=channels,
@@ -206,9 +226,9 @@ class JwpServer:
             workers=workers,
             dispatcher=dispatcher,
             interval_ms=settings.job_queue_fetch_interval,
-            lease_ms=JOB_LEASE_MS,
+            lease_ms=settings.jwp_lease_ms,
         )
-        router.set_poller_waker(poller.wake)
+        router.set_poller_waker(self._poller_waker(poller, backend))
         jobs = JobManager(
             settings=settings,
             ids=ids,
@@ -221,9 +241,17 @@ class JwpServer:
             router=router,
             recorder=recorder,
             dispatcher=dispatcher,
+            events=backend.events if backend.scalable else None,
         )
         recorder.set_chain_enqueuer(jobs.enqueue_next)
         workers.add_listener(instances.drop)
+        if backend.scalable:
+            workers.set_change_publisher(backend.events.publish_worker_changed)
+        backend.events.set_handlers(
+            on_worker_changed=lambda worker_id: workers.invalidate(worker_id, tell_others=False),
+            on_cancel=self._cancel_handler(dispatcher),
+            on_rdb_job_due=poller.wake if self.dispatches else lambda: None,
+        )
         results = ResultManager(
             settings=settings, workers=workers, job_results=storage.job_results, bus=bus
         )
@@ -248,19 +276,61 @@ class JwpServer:
             restorer=restorer,
             queue=queue,
             bus=bus,
+            backend=backend,
         )
+
+    def _poller_waker(self, poller: RdbPoller, backend: QueueBackend) -> Callable[[], None]:
+        """Return what wakes the RDB pollers: this process's, and in Scalable mode all others."""
+        if not backend.scalable:
+            return poller.wake
+        pending: set[asyncio.Task[None]] = set()
+
+        def wake() -> None:
+            if self.dispatches:
+                poller.wake()
+            task = asyncio.create_task(self._publish_rdb_job_due(backend))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+        return wake
+
+    @staticmethod
+    async def _publish_rdb_job_due(backend: QueueBackend) -> None:
+        try:
+            await backend.events.publish_rdb_job_due()
+        except Exception as error:
+            # The pollers find the job at their next regular poll anyway.
+            logger.debug("could not wake the other RDB pollers: %s", error)
+
+    @staticmethod
+    def _cancel_handler(dispatcher: Dispatcher) -> Callable[[int], Awaitable[None]]:
+        async def cancel(job_id: int) -> None:
+            if dispatcher.cancel(job_id):
+                logger.info("job %d: stopping it on a cancel request from another process", job_id)
+
+        return cancel
 
     async def _recover(self, components: Components) -> None:
         """Free job rows claimed by a previous run of this process, then restore if asked.
 
         Standalone runs one process, so every claim in the RDB was left by
-        an earlier run of it that stopped before finishing those jobs.
+        an earlier run of it that stopped before finishing those jobs. In
+        Scalable mode claims belong to live processes and run out by
+        themselves; processes that start together restore only once.
         """
-        released = await components.storage.jobs.release_all_grabs()
-        if released:
-            logger.info("released %d job claim(s) left by the previous run", released)
-        if self.settings.storage_restore_at_startup:
-            await components.restorer.restore(include_grabbed=False, limit=None)
+        backend = components.backend
+        if not backend.scalable:
+            released = await components.storage.jobs.release_all_grabs()
+            if released:
+                logger.info("released %d job claim(s) left by the previous run", released)
+        if not self.settings.storage_restore_at_startup:
+            return
+        if backend.restore_lock is not None and not await backend.restore_lock(
+            self.settings.jwp_lease_ms
+        ):
+            logger.info("another process is restoring WITH_BACKUP jobs; skipping it here")
+            return
+        await components.restorer.restore(include_grabbed=False, limit=None)
 
     def _build_grpc(self, components: Components) -> grpc.aio.Server:
         server = grpc.aio.server(
@@ -269,6 +339,14 @@ class JwpServer:
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ]
         )
+        self._health = HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        if not self.serves_api:
+            reflection.enable_server_reflection(
+                (health.SERVICE_NAME, reflection.SERVICE_NAME), server
+            )
+            return server
+
         channels = self.settings.channel_concurrencies()
         runner_pb2_grpc.add_RunnerServiceServicer_to_server(
             RunnerService(components.runners, components.external), server
@@ -287,8 +365,6 @@ class JwpServer:
             JobResultService(components.results), server
         )
 
-        self._health = HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
         )
@@ -297,7 +373,7 @@ class JwpServer:
     async def mark_serving(self) -> None:
         """Report SERVING on the health service, overall and per service."""
         assert self._health is not None
-        for name in ("", *SERVICE_NAMES):
+        for name in ("", *(SERVICE_NAMES if self.serves_api else ())):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
     async def stop(self, grace_s: float | None = None) -> None:
@@ -323,7 +399,7 @@ class JwpServer:
         await components.external.close()
         await process.wait_for_cleanups()
         await components.bus.close()
-        await components.queue.close()
+        await components.backend.close()
         await components.storage.close()
         counts = components.dispatcher.counts
         logger.info(
@@ -343,6 +419,8 @@ class JwpServer:
         and running them later would answer no one.
         """
         kept = 0
+        if not isinstance(components.queue, MemoryJobQueue):
+            return kept
         for _channel, job in components.queue.drain():
             worker = await components.workers.find(job.data.worker_id.value)
             if worker is None or worker.data.response_type == common_pb2.DIRECT:

@@ -25,7 +25,7 @@ from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
 from jwp.server.dispatch.dispatcher import Dispatcher
 from jwp.server.dispatch.recorder import JobRecorder
 from jwp.server.dispatch.run import channel_of
-from jwp.server.queue import JobQueue, JobStatusMap, ResultBus
+from jwp.server.queue import ClusterEvents, JobQueue, JobStatusMap, ResultBus
 from jwp.server.routing import JobRouter, now_ms
 from jwp.server.runners import codec
 from jwp.server.runners.base import RunnerSpec
@@ -71,6 +71,7 @@ class JobManager:
         router: JobRouter,
         recorder: JobRecorder,
         dispatcher: Dispatcher | None,
+        events: ClusterEvents | None = None,
     ) -> None:
         self._settings = settings
         self._ids = ids
@@ -83,6 +84,7 @@ class JobManager:
         self._router = router
         self._recorder = recorder
         self._dispatcher = dispatcher
+        self._events = events
         self.accepting = True
 
     async def enqueue(
@@ -266,6 +268,8 @@ class JobManager:
         stopped and records CANCELLED when its runner has stopped.
         """
         running = self._dispatcher.cancel(job_id) if self._dispatcher is not None else False
+        if not running:
+            running = await self._cancel_elsewhere(job_id)
         row = await self._jobs.find(job_id)
         row_deleted = await self._jobs.delete(job_id) if row is not None else False
         queued = await self._queue.remove(job_id)
@@ -282,6 +286,22 @@ class JobManager:
                 "job %d deleted (%s)", job_id, "running, stopping it" if running else "pending"
             )
         return found
+
+    async def _cancel_elsewhere(self, job_id: int) -> bool:
+        """Ask the other processes to stop a job that runs there; True if it runs somewhere.
+
+        The status map is shared in Scalable mode, so RUNNING or WAIT_RESULT
+        means another process holds the job; that process records CANCELLED.
+        """
+        if self._events is None:
+            return False
+        # NOTE: a job fetched by a worker that has not yet set RUNNING is
+        # still PENDING here, so it gets a CANCELLED result and runs anyway.
+        status = await self._statuses.get(job_id)
+        if status not in (common_pb2.RUNNING, common_pb2.WAIT_RESULT):
+            return False
+        await self._events.publish_cancel(job_id)
+        return True
 
     async def find_queue_list(
         self, *, channel: str | None, limit: int | None

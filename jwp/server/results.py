@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from jwp.config import Settings
 from jwp.errors import InvalidArgumentError, WaitTimeoutError
@@ -98,11 +98,19 @@ class ResultManager:
             yield OutputStream(job_id, chunks, results, wait_ms / 1000, finished=finished)
 
     async def listen_by_worker(
-        self, worker_ref: WorkerRef
+        self,
+        worker_ref: WorkerRef,
+        on_subscribed: Callable[[], Awaitable[None]] | None = None,
     ) -> AsyncIterator[job_result_pb2.JobResult]:
-        """Yield every final result of a worker from now on, until the caller stops."""
+        """Yield every final result of a worker from now on, until the caller stops.
+
+        `on_subscribed` runs once the subscription is open, so a caller can
+        tell its client that results published from then on will arrive.
+        """
         worker = await self._broadcasting_worker(worker_ref)
         async with self._bus.listen_worker(worker.id.value) as subscription:
+            if on_subscribed is not None:
+                await on_subscribed()
             async for result in subscription:
                 yield result
 

@@ -39,6 +39,11 @@ class WorkerManager:
         self._by_id: dict[int, worker_pb2.Worker] = {}
         self._id_by_name: dict[str, int] = {}
         self._listeners: list[WorkerListener] = []
+        self._tell_others: WorkerListener | None = None
+
+    def set_change_publisher(self, publish: WorkerListener) -> None:
+        """Call `publish(worker_id)` after each change made here, to tell other processes."""
+        self._tell_others = publish
 
     def add_listener(self, listener: WorkerListener) -> None:
         """Call `listener(worker_id)` after each update or delete of a worker."""
@@ -100,8 +105,13 @@ class WorkerManager:
     async def count(self) -> int:
         return await self._repository.count()
 
-    async def invalidate(self, worker_id: int) -> None:
-        """Drop a cached worker and tell listeners it changed."""
+    async def invalidate(self, worker_id: int, *, tell_others: bool = True) -> None:
+        """Drop a cached worker and tell listeners it changed.
+
+        With `tell_others` the change is also published to the other
+        processes of a Scalable deployment; a process that receives it calls
+        this with `tell_others=False`.
+        """
         old = self._by_id.pop(worker_id, None)
         if old is not None:
             self._id_by_name.pop(old.data.name, None)
@@ -110,6 +120,15 @@ class WorkerManager:
                 await listener(worker_id)
             except Exception:
                 logger.exception("worker change listener failed for worker %d", worker_id)
+        if tell_others and self._tell_others is not None:
+            try:
+                await self._tell_others(worker_id)
+            except Exception as error:
+                # Other processes keep a stale copy until they restart or
+                # the worker changes again; the change itself is stored.
+                logger.warning(
+                    "could not tell other processes that worker %d changed: %s", worker_id, error
+                )
 
     def _remember(self, worker: worker_pb2.Worker) -> None:
         self._by_id[worker.id.value] = worker

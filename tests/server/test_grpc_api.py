@@ -1,4 +1,4 @@
-"""Every RPC of the jobworkerp services against a real Standalone server, with its errors."""
+"""Every RPC of the jobworkerp services against a real server on each backend, with its errors."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from jwp.proto.jobworkerp.service import job_result_pb2 as result_service_pb2
 from jwp.proto.jobworkerp.service import runner_pb2 as runner_service_pb2
 from jwp.proto.jobworkerp.service import worker_pb2 as worker_service_pb2
 from tests.conftest import Stubs
+from tests.support.backends import BACKENDS
 from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 COMMAND = runner_pb2.RunnerId(value=1)
 

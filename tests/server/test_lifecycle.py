@@ -1,4 +1,4 @@
-"""Job lifecycle against a real Standalone server, with measured times.
+"""Job lifecycle against a real server on each backend, with measured times.
 
 Bounds on times are loose on purpose: they check the mechanism (a retry
 waits its backoff, a scheduled job is not late by a poll interval), not
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -29,16 +30,21 @@ from tests.server.lifecycle_support import (
     wait_final,
     wait_for_results,
 )
+from tests.support.backends import BACKENDS
 from tests.support.servers import make_settings, running_server
 from tests.support.waiting import eventually
 
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+
 
 @pytest.fixture
-async def tuned(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Stubs]:
+async def tuned(
+    tmp_path: Path, request: pytest.FixtureRequest, backend: dict[str, Any]
+) -> AsyncIterator[Stubs]:
     """A server with the settings given by the test's `settings` marker."""
     marker = request.node.get_closest_marker("settings")
     overrides = dict(marker.kwargs) if marker else {}
-    async with running_server(make_settings(tmp_path, **overrides)) as server:
+    async with running_server(make_settings(tmp_path, **backend, **overrides)) as server:
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
         try:
             yield Stubs.over(channel)

@@ -97,9 +97,11 @@ STARTUP_LINE = re.compile(r"jwp serving on \S+ \(port (\d+)\)")
 class ServerProcess:
     """`jwp serve` as a real subprocess, for start-up, signal and restart tests."""
 
-    def __init__(self, workdir: Path, env: dict[str, str]) -> None:
+    def __init__(self, workdir: Path, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
         self.workdir = workdir
         self.env = env
+        self.args = args
+        """Extra arguments of `jwp serve`, e.g. ("--role", "worker")."""
         self.process: subprocess.Popen[str] | None = None
         self.port: int | None = None
         self.output: list[str] = []
@@ -114,7 +116,7 @@ class ServerProcess:
         env.setdefault("GRPC_ADDR", "127.0.0.1:0")
         env.setdefault("LOG_USE_STDOUT", "true")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "jwp", "serve"],
+            [sys.executable, "-m", "jwp", "serve", *self.args],
             cwd=self.workdir,
             env=env,
             stdout=subprocess.PIPE,

@@ -9,6 +9,7 @@ from jwp.errors import (
     AbortedRunnerError,
     FatalRunnerError,
     JobCancelledError,
+    JobTimeoutError,
     RetryableRunnerError,
     RunnerArgumentError,
     RunnerError,
@@ -21,6 +22,7 @@ ResultStatus = common_pb2.ResultStatus
 
 RESULT_STATUS_OF_ERROR: dict[type[RunnerError], ResultStatus] = {
     RetryableRunnerError: common_pb2.ERROR_AND_RETRY,
+    JobTimeoutError: common_pb2.ERROR_AND_RETRY,
     FatalRunnerError: common_pb2.FATAL_ERROR,
     RunnerArgumentError: common_pb2.OTHER_ERROR,
     AbortedRunnerError: common_pb2.ABORT,

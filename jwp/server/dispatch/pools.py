@@ -21,8 +21,9 @@ from jwp.server.runners.base import Runner, RunnerSpec
 logger = logging.getLogger(__name__)
 
 
-async def _load(spec: RunnerSpec, settings: bytes) -> Runner:
+async def _load(spec: RunnerSpec, settings: bytes, *, static: bool = False) -> Runner:
     instance = spec.factory()
+    instance.static = static
     try:
         await instance.load(settings)
     except RunnerError:
@@ -58,7 +59,7 @@ class _Pool:
                 return self.idle.pop()
             self.created += 1
         try:
-            return await _load(spec, settings)
+            return await _load(spec, settings, static=True)
         except BaseException:
             async with self.changed:
                 self.created -= 1

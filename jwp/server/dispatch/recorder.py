@@ -221,8 +221,10 @@ class JobRecorder:
             return None
         slot_ms, missed = next_periodic_time_ms(job.data.run_after_time, interval_ms, now_ms())
         if missed:
-            logger.warning(
-                "periodic job %d of worker %r skipped %d missed run(s); next run at %d",
+            # INFO, not WARNING: a first run_after_time in the past is also how
+            # users align slots (e.g. 1000 with a 3000 ms interval).
+            logger.info(
+                "periodic job %d of worker %r skipped %d slot(s) already past; next run at %d",
                 job.id.value,
                 worker.data.name,
                 missed,

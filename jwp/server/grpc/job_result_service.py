@@ -90,7 +90,12 @@ class JobResultService(job_result_pb2_grpc.JobResultServiceServicer):
     async def ListenByWorker(
         self, request: result_service_pb2.ListenByWorkerRequest, context: Context
     ) -> AsyncIterator[job_result_pb2.JobResult]:
-        async for result in self._results.listen_by_worker(_worker_ref(request)):
+        # Initial metadata goes out as soon as the subscription is open, so a
+        # client can wait for it before it starts jobs it wants to see.
+        async def announce() -> None:
+            await context.send_initial_metadata(())
+
+        async for result in self._results.listen_by_worker(_worker_ref(request), announce):
             yield result
 
     @unary

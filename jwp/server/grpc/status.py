@@ -35,6 +35,11 @@ GRPC_STATUS_OF_ERROR: dict[type[errors.JwpError], grpc.StatusCode] = {
     errors.WaitTimeoutError: grpc.StatusCode.DEADLINE_EXCEEDED,
     errors.ShuttingDownError: grpc.StatusCode.UNAVAILABLE,
     errors.RunnerArgumentError: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.JobTimeoutError: grpc.StatusCode.DEADLINE_EXCEEDED,
+    errors.RetryableRunnerError: grpc.StatusCode.UNAVAILABLE,
+    errors.FatalRunnerError: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.AbortedRunnerError: grpc.StatusCode.ABORTED,
+    errors.JobCancelledError: grpc.StatusCode.CANCELLED,
     errors.RunnerError: grpc.StatusCode.FAILED_PRECONDITION,
     errors.JwpError: grpc.StatusCode.INTERNAL,
 }

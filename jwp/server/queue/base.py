@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2
@@ -68,6 +68,9 @@ class JobQueue(abc.ABC):
     @abc.abstractmethod
     async def queued_ids(self) -> set[int]:
         """Return the ids of every job waiting or being processed, in every channel."""
+
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Start background work the queue needs, such as renewing a process lease."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; queued jobs stay where the implementation keeps them."""
@@ -154,3 +157,59 @@ class ResultBus(abc.ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and end open subscriptions."""
+
+
+EventHandler = Callable[[int], Awaitable[None]]
+"""Handles one cluster event; the argument is a worker id or a job id."""
+
+
+class ClusterEvents(abc.ABC):
+    """Changes one process makes that the other processes of a deployment must act on.
+
+    The process that makes a change acts on it locally itself; `publish_*`
+    only tells the others. Standalone has no others (`LocalClusterEvents`).
+    """
+
+    @abc.abstractmethod
+    async def publish_worker_changed(self, worker_id: int) -> None:
+        """Tell other processes to drop their cached copy of a worker (and its runner pool)."""
+
+    @abc.abstractmethod
+    async def publish_cancel(self, job_id: int) -> None:
+        """Ask whichever process runs a job to stop it."""
+
+    @abc.abstractmethod
+    async def publish_rdb_job_due(self) -> None:
+        """Wake the RDB pollers of other processes: a stored job is due soon."""
+
+    @abc.abstractmethod
+    def set_handlers(
+        self,
+        *,
+        on_worker_changed: EventHandler,
+        on_cancel: EventHandler,
+        on_rdb_job_due: Callable[[], None],
+    ) -> None:
+        """Set what this process does when another process publishes an event."""
+
+
+class LocalClusterEvents(ClusterEvents):
+    """A deployment of one process: nothing to tell."""
+
+    async def publish_worker_changed(self, worker_id: int) -> None:
+        return None
+
+    async def publish_cancel(self, job_id: int) -> None:
+        return None
+
+    async def publish_rdb_job_due(self) -> None:
+        return None
+
+    def set_handlers(
+        self,
+        *,
+        on_worker_changed: EventHandler,
+        on_cancel: EventHandler,
+        on_rdb_job_due: Callable[[], None],
+    ) -> None:
+        return None

@@ -23,6 +23,10 @@ from jwp.proto.jobworkerp.data import common_pb2, runner_pb2
 class Runner(abc.ABC):
     """One loaded runner instance."""
 
+    static: bool = False
+    """Whether the instance serves a worker with `use_static`, so it is loaded once and then
+    runs many jobs. The instance pool sets it before calling `load`."""
+
     async def load(self, settings: bytes) -> None:  # noqa: B027 - optional hook
         """Prepare the instance with the worker's settings bytes (the settings message).
 

@@ -52,8 +52,8 @@ class CommandRunner(Runner):
         outcome = await self._run_process(command_args, self._output_limit_bytes, None)
 
         result = _final_result(outcome, command_args.with_memory_monitoring)
-        result.stdout = _decode_output(outcome.stdout)
-        result.stderr = _decode_output(outcome.stderr)
+        result.stdout = decode_output(outcome.stdout)
+        result.stderr = decode_output(outcome.stderr)
         return result.SerializeToString()
 
     async def run_stream(self, args: bytes, metadata: Mapping[str, str]) -> AsyncIterator[bytes]:
@@ -153,7 +153,7 @@ def _line_result(stream: process.OutputStream, line: bytes) -> CommandResult:
     return CommandResult(stderr=text)
 
 
-def _decode_output(captured: process.CapturedOutput) -> str:
+def decode_output(captured: process.CapturedOutput) -> str:
     """Decode captured output as UTF-8 and drop one trailing newline.
 
     Invalid bytes become U+FFFD. Truncated output ends with TRUNCATION_MARKER,

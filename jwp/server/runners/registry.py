@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from pathlib import Path
+
+import httpx
 
 from jwp.errors import NotFoundError
 from jwp.proto.jobworkerp.data import common_pb2, runner_pb2
@@ -89,10 +92,20 @@ class RunnerRegistry:
 def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
     """Specs of the built-in runners implemented in this version."""
     from .command import CommandRunner
+    from .docker import DockerRunner
+    from .grpc_unary import GrpcUnaryRunner
+    from .http_request import HttpRequestRunner
+    from .llm import LlmChatRunner, LlmCompletionRunner
+    from .python_command import PythonCommandRunner
+    from .slack import SlackPostMessageRunner
 
     settings = host.settings
 
     kill_grace_s = settings.jwp_kill_grace_ms / 1000
+    openai_api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    http_connect_timeout_s = settings.jwp_http_connect_timeout_ms / 1000
+    llm_read_timeout_s = settings.jwp_llm_read_timeout_ms / 1000
+    python_env_root = settings.jwp_python_env_dir or Path.home() / ".cache" / "jwp" / "python-envs"
     return [
         RunnerSpec(
             id=common_pb2.RunnerType.COMMAND,
@@ -111,5 +124,135 @@ def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
                 output_limit_bytes=settings.jwp_command_output_limit_bytes,
                 kill_grace_s=kill_grace_s,
             ),
+        ),
+        RunnerSpec(
+            id=common_pb2.RunnerType.HTTP_REQUEST,
+            name="HTTP_REQUEST",
+            description=(
+                "Sends an HTTP request to a path under the worker's base URL and returns the "
+                "status code, headers and body"
+            ),
+            runner_type=common_pb2.RunnerType.HTTP_REQUEST,
+            settings_proto=runner_proto("http_request_runner.proto"),
+            args_proto=runner_proto("http_request_args.proto"),
+            result_proto=runner_proto("http_request_result.proto"),
+            output_type=runner_pb2.NON_STREAMING,
+            definition="builtin2",
+            factory=lambda: HttpRequestRunner(
+                connect_timeout_s=settings.jwp_http_connect_timeout_ms / 1000,
+                read_timeout_s=settings.jwp_http_read_timeout_ms / 1000,
+                total_timeout_s=settings.jwp_http_total_timeout_ms / 1000,
+                response_limit_bytes=settings.jwp_http_response_limit_bytes,
+            ),
+        ),
+        RunnerSpec(
+            id=common_pb2.RunnerType.SLACK_POST_MESSAGE,
+            name="SLACK_POST_MESSAGE",
+            description="Posts a message to a Slack channel with a bot token (chat.postMessage)",
+            runner_type=common_pb2.RunnerType.SLACK_POST_MESSAGE,
+            settings_proto=runner_proto("slack_runner.proto"),
+            args_proto=runner_proto("slack_args.proto"),
+            result_proto=runner_proto("slack_result.proto"),
+            output_type=runner_pb2.NON_STREAMING,
+            definition="builtin5",
+            factory=lambda: SlackPostMessageRunner(
+                api_base_url=settings.jwp_slack_api_base_url,
+                connect_timeout_s=settings.jwp_http_connect_timeout_ms / 1000,
+                read_timeout_s=settings.jwp_http_read_timeout_ms / 1000,
+            ),
+        ),
+        RunnerSpec(
+            id=common_pb2.RunnerType.LLM_CHAT,
+            name="LLM_CHAT",
+            description=(
+                "Generates the next assistant message of a chat with a model served by Ollama "
+                "or an OpenAI-compatible API"
+            ),
+            runner_type=common_pb2.RunnerType.LLM_CHAT,
+            settings_proto=runner_proto("llm/runner.proto"),
+            args_proto=runner_proto("llm/chat_args.proto"),
+            result_proto=runner_proto("llm/chat_result.proto"),
+            output_type=runner_pb2.BOTH,
+            definition="builtin65533",
+            factory=lambda: LlmChatRunner(
+                openai_api_key=openai_api_key,
+                connect_timeout_s=http_connect_timeout_s,
+                read_timeout_s=llm_read_timeout_s,
+            ),
+        ),
+        RunnerSpec(
+            id=common_pb2.RunnerType.LLM_COMPLETION,
+            name="LLM_COMPLETION",
+            description=(
+                "Completes a prompt with a model served by Ollama or an OpenAI-compatible API"
+            ),
+            runner_type=common_pb2.RunnerType.LLM_COMPLETION,
+            settings_proto=runner_proto("llm/runner.proto"),
+            args_proto=runner_proto("llm/completion_args.proto"),
+            result_proto=runner_proto("llm/completion_result.proto"),
+            output_type=runner_pb2.BOTH,
+            definition="builtin65534",
+            factory=lambda: LlmCompletionRunner(
+                openai_api_key=openai_api_key,
+                connect_timeout_s=http_connect_timeout_s,
+                read_timeout_s=llm_read_timeout_s,
+            ),
+        ),
+        RunnerSpec(
+            id=common_pb2.RunnerType.PYTHON_COMMAND,
+            name="PYTHON_COMMAND",
+            description=(
+                "Runs a Python script in a virtual environment with the given Python version "
+                "and packages, made with uv and shared by workers with the same settings"
+            ),
+            runner_type=common_pb2.RunnerType.PYTHON_COMMAND,
+            settings_proto=runner_proto("python_command_runner.proto"),
+            args_proto=runner_proto("python_command_args.proto"),
+            result_proto=runner_proto("python_command_result.proto"),
+            output_type=runner_pb2.NON_STREAMING,
+            definition="builtin6",
+            factory=lambda: PythonCommandRunner(
+                env_root=python_env_root,
+                output_limit_bytes=settings.jwp_command_output_limit_bytes,
+                kill_grace_s=kill_grace_s,
+                download_timeout=httpx.Timeout(
+                    connect=http_connect_timeout_s,
+                    read=settings.jwp_http_read_timeout_ms / 1000,
+                    write=settings.jwp_http_read_timeout_ms / 1000,
+                    pool=None,
+                ),
+                download_limit_bytes=settings.jwp_http_response_limit_bytes,
+            ),
+        ),
+        RunnerSpec(
+            id=common_pb2.RunnerType.GRPC_UNARY,
+            name="GRPC_UNARY",
+            description=(
+                "Calls a unary gRPC method with a base64 protobuf request, or JSON through the "
+                "server's reflection service, and returns the response bytes and metadata"
+            ),
+            runner_type=common_pb2.RunnerType.GRPC_UNARY,
+            settings_proto=runner_proto("grpc_unary_runner.proto"),
+            args_proto=runner_proto("grpc_unary_args.proto"),
+            result_proto=runner_proto("grpc_unary_result.proto"),
+            output_type=runner_pb2.NON_STREAMING,
+            definition="builtin3",
+            factory=GrpcUnaryRunner,
+        ),
+        RunnerSpec(
+            id=common_pb2.RunnerType.DOCKER,
+            name="DOCKER",
+            description=(
+                "Runs a command in a Docker container, one container per job or, for a static "
+                "worker, as an exec in a long-lived container; returns its stdout"
+            ),
+            runner_type=common_pb2.RunnerType.DOCKER,
+            settings_proto=runner_proto("docker_runner.proto"),
+            args_proto=runner_proto("docker_args.proto"),
+            # Raw bytes (stdout lines) without a schema, as jobworkerp declares it.
+            result_proto="",
+            output_type=runner_pb2.NON_STREAMING,
+            definition="builtin4",
+            factory=DockerRunner,
         ),
     ]

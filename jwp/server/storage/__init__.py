@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jwp.config import Settings
 
-from .engine import create_schema, create_sqlite_engine
+from .engine import create_mysql_engine, create_sqlite_engine
 from .job_results import JobResultRepository
 from .jobs import JobRepository
+from .migrate import upgrade_schema
 from .runners import RunnerRepository, RunnerRow
 from .workers import WorkerRepository
 
@@ -59,7 +60,21 @@ class Storage:
 
 
 async def open_storage(settings: Settings) -> Storage:
-    """Connect to the database the settings name and create missing tables."""
-    engine = create_sqlite_engine(settings.sqlalchemy_sqlite_url(), settings.sqlite_max_connections)
-    await create_schema(engine)
+    """Connect to the database the settings name and upgrade its schema to the newest revision.
+
+    MYSQL_URL or MYSQL_HOST selects MySQL/MariaDB; otherwise SQLite.
+    """
+    if settings.uses_mysql():
+        engine = create_mysql_engine(
+            settings.sqlalchemy_mysql_url(), settings.mysql_max_connections
+        )
+    else:
+        engine = create_sqlite_engine(
+            settings.sqlalchemy_sqlite_url(), settings.sqlite_max_connections
+        )
+    try:
+        await upgrade_schema(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
     return Storage.over(engine)

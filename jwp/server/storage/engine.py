@@ -14,14 +14,43 @@ from sqlalchemy.pool import StaticPool
 
 from jwp.errors import AlreadyExistsError, StorageUnavailableError
 
-from .tables import metadata
-
 logger = logging.getLogger(__name__)
 
 # How long SQLite waits for another connection's write lock before failing,
 # in ms. Writes are short, so a few seconds covers bursts without hiding a
 # database that is locked for good.
 SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+# A pooled MySQL connection idle longer than this is replaced, in s, so that
+# the server's wait_timeout (8 h by default) never closes one under a query.
+MYSQL_POOL_RECYCLE_S = 3600
+
+
+def create_mysql_engine(url: str, pool_size: int) -> AsyncEngine:
+    """Create an engine on MySQL/MariaDB through asyncmy (the `mysql` extra).
+
+    READ COMMITTED makes every statement see the rows committed before it,
+    so a poller's SELECT of due jobs is never an old snapshot. Claims stay
+    exact under any isolation level: each grab is a conditional UPDATE in its
+    own transaction, and InnoDB evaluates an UPDATE's WHERE on the latest
+    committed row, locking it.
+    """
+    try:
+        import asyncmy  # noqa: F401
+    except ImportError as error:
+        raise StorageUnavailableError(
+            "MySQL/MariaDB support needs the asyncmy package; install jwp with the `mysql` "
+            "(or `scalable`) extra: pip install 'jwp[mysql]'"
+        ) from error
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_pre_ping=True,
+        pool_recycle=MYSQL_POOL_RECYCLE_S,
+        isolation_level="READ COMMITTED",
+    )
 
 
 def create_sqlite_engine(url: str, pool_size: int) -> AsyncEngine:
@@ -47,12 +76,6 @@ def create_sqlite_engine(url: str, pool_size: int) -> AsyncEngine:
         cursor.close()
 
     return engine
-
-
-async def create_schema(engine: AsyncEngine) -> None:
-    """Create the tables that do not exist yet."""
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
 
 
 @contextlib.asynccontextmanager

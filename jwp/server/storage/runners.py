@@ -34,7 +34,11 @@ class RunnerRepository:
             await connection.execute(insert(runner_table).values(**_values_of(row)))
 
     async def insert_missing(self, rows: list[RunnerRow]) -> None:
-        """Insert the rows whose id and name are both free; keep existing ones unchanged."""
+        """Insert the rows whose id and name are both free; keep existing ones unchanged.
+
+        Several processes may start at once on one database (Scalable mode),
+        so a row another process inserted meanwhile is ignored, not an error.
+        """
         async with db_errors("store built-in runners"), self._engine.begin() as connection:
             existing = (
                 await connection.execute(select(runner_table.c.id, runner_table.c.name))
@@ -44,7 +48,14 @@ class RunnerRepository:
             for row in rows:
                 if row.id in taken_ids or row.name in taken_names:
                     continue
-                await connection.execute(insert(runner_table).values(**_values_of(row)))
+                statement = (
+                    insert(runner_table)
+                    .values(**_values_of(row))
+                    .prefix_with("OR IGNORE", dialect="sqlite")
+                    .prefix_with("IGNORE", dialect="mysql")
+                    .prefix_with("IGNORE", dialect="mariadb")
+                )
+                await connection.execute(statement)
 
     async def update(self, row: RunnerRow) -> None:
         """Replace the name, description and definition of the runner with `row.id`."""

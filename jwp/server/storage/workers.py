@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jwp.config import DEFAULT_CHANNEL
+from jwp.errors import AlreadyExistsError
 from jwp.proto.jobworkerp.data import common_pb2, runner_pb2, worker_pb2
 
 from .engine import db_errors
@@ -23,19 +25,26 @@ class WorkerRepository:
 
     async def create(self, data: worker_pb2.WorkerData) -> int:
         """Insert a worker and return its id; a taken name raises AlreadyExistsError."""
-        async with db_errors(f"create worker {data.name!r}"), self._engine.begin() as connection:
-            result = await connection.execute(insert(worker_table).values(**_row_of(data)))
-            key = result.inserted_primary_key
-            assert key is not None
-            return int(key[0])
+        with _name_taken(data.name):
+            async with (
+                db_errors(f"create worker {data.name!r}"),
+                self._engine.begin() as connection,
+            ):
+                result = await connection.execute(insert(worker_table).values(**_row_of(data)))
+                key = result.inserted_primary_key
+                assert key is not None
+                return int(key[0])
 
     async def update(self, worker_id: int, data: worker_pb2.WorkerData) -> bool:
         """Replace a worker's data; return False when no worker has that id."""
-        async with db_errors(f"update worker {worker_id}"), self._engine.begin() as connection:
-            result = await connection.execute(
-                update(worker_table).where(worker_table.c.id == worker_id).values(**_row_of(data))
-            )
-            return result.rowcount > 0
+        with _name_taken(data.name):
+            async with db_errors(f"update worker {worker_id}"), self._engine.begin() as connection:
+                result = await connection.execute(
+                    update(worker_table)
+                    .where(worker_table.c.id == worker_id)
+                    .values(**_row_of(data))
+                )
+                return result.rowcount > 0
 
     async def delete(self, worker_id: int) -> bool:
         """Delete a worker; return False when none had that id."""
@@ -85,6 +94,18 @@ class WorkerRepository:
         async with db_errors("count workers"), self._engine.connect() as connection:
             total = await connection.scalar(select(func.count()).select_from(worker_table))
         return int(total or 0)
+
+
+@contextlib.contextmanager
+def _name_taken(name: str) -> Iterator[None]:
+    """Reword a unique-constraint failure as the taken worker name, the only unique column."""
+    try:
+        yield
+    except AlreadyExistsError as error:
+        raise AlreadyExistsError(
+            f"a worker named {name!r} already exists; choose another name, or change that "
+            "worker with `jwp worker update`"
+        ) from error
 
 
 def _row_of(data: worker_pb2.WorkerData) -> dict[str, Any]:

@@ -1,0 +1,448 @@
+"""The CLI's gRPC connection to a jwp server.
+
+`connect` opens one channel per command from the global `--address` and
+`--timeout` options. `Api` has one method per RPC that the commands use, and
+turns every gRPC failure into a one-line `CliError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+import grpc
+import typer
+from google.protobuf.message import Message
+
+from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2, runner_pb2, worker_pb2
+from jwp.proto.jobworkerp.service import common_pb2 as service_common_pb2
+from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
+from jwp.proto.jobworkerp.service import job_result_pb2 as result_service_pb2
+from jwp.proto.jobworkerp.service import runner_pb2 as runner_service_pb2
+from jwp.proto.jobworkerp.service import worker_pb2 as worker_service_pb2
+
+from .errors import CliError, InputError, ServerError, UnreachableError
+
+# jwp serve sends and accepts messages up to 64 MiB, and a result with
+# captured command output can exceed grpc's default limit of 4 MiB, so the
+# client accepts as much as the server sends.
+MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024
+
+DEFAULT_PORT = 9000
+"""Port of an address given without one, as `jwp serve` listens on by default."""
+
+_DEFAULT_PORT_OF_SCHEME = {"http": 80, "https": 443}
+
+# Phrases in the status details that grpc-core itself writes when the
+# connection fails (checked with grpcio 1.85). A server's own UNAVAILABLE
+# message, such as a storage outage, contains none of them.
+_TRANSPORT_FAILURE_PHRASES = (
+    "failed to connect",
+    "errors resolving",
+    "dns resolution failed",
+    "connection refused",
+    "connection reset",
+    "socket closed",
+    "broken pipe",
+    "connections to all backends failing",
+    "handshake",
+)
+
+# grpc-core's details text when the client's own deadline ran out, as
+# opposed to a DEADLINE_EXCEEDED that the server sends with its own message.
+_CLIENT_DEADLINE_DETAILS = "Deadline Exceeded"
+
+ResponseT = TypeVar("ResponseT", bound=Message)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A parsed `--address`: the gRPC target and whether it uses TLS."""
+
+    address: str
+    """The address as the user gave it, for messages."""
+    target: str
+    """`host:port` for grpc."""
+    tls: bool
+
+
+def parse_address(address: str) -> Target:
+    """Parse `host:port`, `http://host:port` or `https://host:port` (TLS).
+
+    A missing port is 9000 for `host`, 80 for `http://` and 443 for
+    `https://`. IPv6 hosts go in brackets: `[::1]:9000`.
+
+    Raises:
+        InputError: The address has another scheme, a path, or no valid host or port.
+    """
+    text = address.strip()
+    if "://" in text:
+        return _parse_url(address, text)
+    host, port = _split_host_port(address, text)
+    return Target(address=address, target=f"{host}:{port or DEFAULT_PORT}", tls=False)
+
+
+def _parse_url(address: str, text: str) -> Target:
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORT_OF_SCHEME:
+        raise InputError(
+            f"invalid --address {address!r}: the scheme must be http:// or https://, "
+            "or leave it out (host:port)"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise InputError(
+            f"invalid --address {address!r}: remove the path; give http(s)://host:port"
+        )
+    host, port = _split_host_port(address, parts.netloc)
+    port = port or _DEFAULT_PORT_OF_SCHEME[scheme]
+    return Target(address=address, target=f"{host}:{port}", tls=scheme == "https")
+
+
+def _split_host_port(address: str, text: str) -> tuple[str, int | None]:
+    if text.startswith("["):
+        host, bracket, rest = text.partition("]")
+        host += bracket
+        port_text = rest.removeprefix(":") if rest.startswith(":") else rest
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+    elif ":" in text:
+        raise InputError(f"invalid --address {address!r}: put an IPv6 host in brackets, [::1]:9000")
+    else:
+        host, port_text = text, ""
+
+    if not host or host == "[]" or "@" in host or "/" in host:
+        raise InputError(f"invalid --address {address!r}: give host:port, e.g. localhost:9000")
+    if not port_text:
+        return host, None
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise InputError(f"invalid --address {address!r}: the port must be a number 1-65535")
+    return host, int(port_text)
+
+
+@contextlib.contextmanager
+def connect(ctx: typer.Context) -> Iterator[Api]:
+    """Open the connection that the global options describe, for the length of a command."""
+    options: dict[str, Any] = ctx.obj or {}
+    api = Api(parse_address(options.get("address", "")), options.get("timeout_ms"))
+    try:
+        yield api
+    finally:
+        api.close()
+
+
+class Api:
+    """The RPCs of a jwp server that the commands use, with one-line errors."""
+
+    def __init__(self, target: Target, timeout_ms: int | None = None) -> None:
+        self.address = target.address
+        self._timeout_ms = timeout_ms
+        self._timeout_s = timeout_ms / 1000 if timeout_ms is not None else None
+        options = [
+            ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_RECEIVE_MESSAGE_BYTES),
+        ]
+        if target.tls:
+            credentials = grpc.ssl_channel_credentials(_system_root_certificates())
+            self._channel = grpc.secure_channel(target.target, credentials, options=options)
+        else:
+            self._channel = grpc.insecure_channel(target.target, options=options)
+
+    def close(self) -> None:
+        self._channel.close()
+
+    # RunnerService
+
+    def find_runner(self, runner_id: int) -> runner_pb2.Runner | None:
+        response = self._unary(
+            "RunnerService/Find",
+            runner_pb2.RunnerId(value=runner_id),
+            runner_service_pb2.OptionalRunnerResponse,
+        )
+        return response.data if response.HasField("data") else None
+
+    def find_runner_by_name(self, name: str) -> runner_pb2.Runner | None:
+        response = self._unary(
+            "RunnerService/FindByName",
+            runner_service_pb2.RunnerNameRequest(name=name),
+            runner_service_pb2.OptionalRunnerResponse,
+        )
+        return response.data if response.HasField("data") else None
+
+    def list_runners(self, *, limit: int | None, offset: int | None) -> list[runner_pb2.Runner]:
+        request = service_common_pb2.FindListRequest(limit=limit, offset=offset)
+        return self._stream_list("RunnerService/FindList", request, runner_pb2.Runner)
+
+    def count_runners(self) -> int:
+        return self._count("RunnerService/Count")
+
+    # WorkerService
+
+    def create_worker(self, data: worker_pb2.WorkerData) -> int:
+        response = self._unary(
+            "WorkerService/Create", data, worker_service_pb2.CreateWorkerResponse
+        )
+        return response.id.value
+
+    def list_channels(self) -> list[tuple[str, int]]:
+        """Return (name, concurrency) of each channel the server runs jobs of."""
+        response = self._unary(
+            "WorkerService/FindChannelList",
+            common_pb2.Empty(),
+            worker_service_pb2.FindChannelListResponse,
+        )
+        return [(channel.name, channel.concurrency) for channel in response.channels]
+
+    def update_worker(self, worker: worker_pb2.Worker) -> bool:
+        response = self._unary("WorkerService/Update", worker, service_common_pb2.SuccessResponse)
+        return response.is_success
+
+    def delete_worker(self, worker_id: int) -> bool:
+        response = self._unary(
+            "WorkerService/Delete",
+            worker_pb2.WorkerId(value=worker_id),
+            service_common_pb2.SuccessResponse,
+        )
+        return response.is_success
+
+    def find_worker(self, worker_id: int) -> worker_pb2.Worker | None:
+        response = self._unary(
+            "WorkerService/Find",
+            worker_pb2.WorkerId(value=worker_id),
+            worker_service_pb2.OptionalWorkerResponse,
+        )
+        return response.data if response.HasField("data") else None
+
+    def find_worker_by_name(self, name: str) -> worker_pb2.Worker | None:
+        response = self._unary(
+            "WorkerService/FindByName",
+            worker_service_pb2.WorkerNameRequest(name=name),
+            worker_service_pb2.OptionalWorkerResponse,
+        )
+        return response.data if response.HasField("data") else None
+
+    def list_workers(
+        self,
+        *,
+        runner_types: list[int],
+        channel: str | None,
+        limit: int | None,
+        offset: int | None,
+    ) -> list[worker_pb2.Worker]:
+        request = worker_service_pb2.FindWorkerListRequest(
+            runner_types=cast(Any, runner_types), channel=channel, limit=limit, offset=offset
+        )
+        return self._stream_list("WorkerService/FindList", request, worker_pb2.Worker)
+
+    def count_workers(self) -> int:
+        return self._count("WorkerService/Count")
+
+    # JobService and JobStatusService
+
+    def enqueue(self, request: job_service_pb2.JobRequest) -> job_service_pb2.CreateJobResponse:
+        return self._unary("JobService/Enqueue", request, job_service_pb2.CreateJobResponse)
+
+    def delete_job(self, job_id: int) -> bool:
+        response = self._unary(
+            "JobService/Delete", job_pb2.JobId(value=job_id), service_common_pb2.SuccessResponse
+        )
+        return response.is_success
+
+    def find_job(self, job_id: int) -> job_pb2.Job | None:
+        response = self._unary(
+            "JobService/Find", job_pb2.JobId(value=job_id), job_service_pb2.OptionalJobResponse
+        )
+        return response.data if response.HasField("data") else None
+
+    def list_jobs(self, *, limit: int | None, offset: int | None) -> list[job_pb2.Job]:
+        request = service_common_pb2.FindListRequest(limit=limit, offset=offset)
+        return self._stream_list("JobService/FindList", request, job_pb2.Job)
+
+    def find_queue_list(
+        self, *, channel: str | None, limit: int | None
+    ) -> list[job_service_pb2.JobAndStatus]:
+        request = job_service_pb2.FindQueueListRequest(channel=channel, limit=limit)
+        return self._stream_list("JobService/FindQueueList", request, job_service_pb2.JobAndStatus)
+
+    def count_jobs(self) -> int:
+        return self._count("JobService/Count")
+
+    def find_job_status(self, job_id: int) -> int | None:
+        response = self._unary(
+            "JobStatusService/Find",
+            job_pb2.JobId(value=job_id),
+            job_service_pb2.OptionalJobStatusResponse,
+        )
+        return response.status if response.HasField("status") else None
+
+    def find_all_job_statuses(self) -> list[job_service_pb2.JobStatusResponse]:
+        return self._stream_list(
+            "JobStatusService/FindAll", common_pb2.Empty(), job_service_pb2.JobStatusResponse
+        )
+
+    # JobResultService
+
+    def find_result(self, result_id: int) -> job_result_pb2.JobResult | None:
+        response = self._unary(
+            "JobResultService/Find",
+            job_result_pb2.JobResultId(value=result_id),
+            result_service_pb2.OptionalJobResultResponse,
+        )
+        return response.data if response.HasField("data") else None
+
+    def list_results(
+        self, *, limit: int | None, offset: int | None
+    ) -> list[job_result_pb2.JobResult]:
+        request = service_common_pb2.FindListRequest(limit=limit, offset=offset)
+        return self._stream_list("JobResultService/FindList", request, job_result_pb2.JobResult)
+
+    def list_results_by_job_id(self, job_id: int) -> list[job_result_pb2.JobResult]:
+        request = result_service_pb2.FindListByJobIdRequest(job_id=job_pb2.JobId(value=job_id))
+        return self._stream_list(
+            "JobResultService/FindListByJobId", request, job_result_pb2.JobResult
+        )
+
+    def listen(self, request: result_service_pb2.ListenRequest) -> job_result_pb2.JobResult:
+        return self._unary("JobResultService/Listen", request, job_result_pb2.JobResult)
+
+    def listen_by_worker(self, request: result_service_pb2.ListenByWorkerRequest) -> ResultStream:
+        """Start an endless stream of a worker's results; the global timeout does not apply."""
+        rpc = "JobResultService/ListenByWorker"
+        multi_callable = self._channel.unary_stream(
+            _method_path(rpc),
+            request_serializer=_serialize,
+            response_deserializer=job_result_pb2.JobResult.FromString,
+        )
+        call = multi_callable(request)
+        return ResultStream(call, lambda error: self._translate(error, rpc))
+
+    def delete_result(self, result_id: int) -> bool:
+        response = self._unary(
+            "JobResultService/Delete",
+            job_result_pb2.JobResultId(value=result_id),
+            service_common_pb2.SuccessResponse,
+        )
+        return response.is_success
+
+    def count_results(self) -> int:
+        return self._count("JobResultService/Count")
+
+    # Calls and errors
+
+    def _count(self, rpc: str) -> int:
+        response = self._unary(
+            rpc, service_common_pb2.CountCondition(), service_common_pb2.CountResponse
+        )
+        return response.total
+
+    def _unary(self, rpc: str, request: Message, response_type: type[ResponseT]) -> ResponseT:
+        multi_callable = self._channel.unary_unary(
+            _method_path(rpc),
+            request_serializer=_serialize,
+            response_deserializer=response_type.FromString,
+        )
+        try:
+            response = multi_callable(request, timeout=self._timeout_s)
+        except grpc.RpcError as error:
+            raise self._translate(error, rpc) from None
+        return cast(ResponseT, response)
+
+    def _stream_list(
+        self, rpc: str, request: Message, response_type: type[ResponseT]
+    ) -> list[ResponseT]:
+        multi_callable = self._channel.unary_stream(
+            _method_path(rpc),
+            request_serializer=_serialize,
+            response_deserializer=response_type.FromString,
+        )
+        try:
+            return list(multi_callable(request, timeout=self._timeout_s))
+        except grpc.RpcError as error:
+            raise self._translate(error, rpc) from None
+
+    def _translate(self, error: grpc.RpcError, rpc: str) -> CliError:
+        code = error.code()
+        details = (error.details() or "").strip() or "no details"
+        if code == grpc.StatusCode.UNAVAILABLE:
+            if _is_transport_failure(details):
+                return UnreachableError(
+                    f"cannot reach a jwp server at {self.address} ({details}); start one with "
+                    "`jwp serve`, or point --address (or JWP_ADDRESS) at a running server"
+                )
+            return UnreachableError(
+                f"the jwp server at {self.address} is unavailable: {details}; retry later"
+            )
+        if (
+            code == grpc.StatusCode.DEADLINE_EXCEEDED
+            and self._timeout_ms is not None
+            and details == _CLIENT_DEADLINE_DETAILS
+        ):
+            return ServerError(
+                f"{rpc} timed out after --timeout {self._timeout_ms} ms; raise --timeout, "
+                "or leave it out to wait as long as the server does"
+            )
+        if code == grpc.StatusCode.UNIMPLEMENTED:
+            return ServerError(
+                f"{rpc} failed with UNIMPLEMENTED: {details}; check that --address "
+                f"({self.address}) points at a jwp or jobworkerp server"
+            )
+        return ServerError(f"{rpc} failed with {code.name}: {details}")
+
+
+class ResultStream:
+    """A server stream of job results that ends when the server ends it or on `cancel`."""
+
+    def __init__(self, call: Any, translate: Callable[[grpc.RpcError], CliError]) -> None:
+        self._call = call
+        self._translate = translate
+        self._cancelled = False
+
+    def __iter__(self) -> Iterator[job_result_pb2.JobResult]:
+        try:
+            for result in self._call:
+                yield cast(job_result_pb2.JobResult, result)
+        except grpc.RpcError as error:
+            if self._cancelled:
+                return
+            raise self._translate(error) from None
+
+    def wait_subscribed(self) -> None:
+        """Block until the server sends its headers, which it does once it is subscribed.
+
+        A call that fails returns here too; iterating then raises its error.
+        """
+        self._call.initial_metadata()
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self._call.cancel()
+
+
+def _method_path(rpc: str) -> str:
+    return f"/jobworkerp.service.{rpc}"
+
+
+def _serialize(message: Message) -> bytes:
+    return message.SerializeToString()
+
+
+def _is_transport_failure(details: str) -> bool:
+    lowered = details.lower()
+    return any(phrase in lowered for phrase in _TRANSPORT_FAILURE_PHRASES)
+
+
+def _system_root_certificates() -> bytes | None:
+    """Return the CA bundle that OpenSSL uses on this system, or None for grpc's own roots.
+
+    SSL_CERT_FILE, when set, names the bundle.
+    """
+    paths = ssl.get_default_verify_paths()
+    for candidate in (paths.cafile, paths.openssl_cafile):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate).read_bytes()
+    return None

@@ -1,0 +1,35 @@
+"""Options that several client commands share.
+
+This module imports only Typer, so that `jwp --help` stays fast; the gRPC
+and Rich parts are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+JSON_HELP = (
+    "Print JSON on stdout instead of tables: one document (a list for list commands, one "
+    "object per line for listen-by-worker). "
+    "Ids are strings, times are epoch milliseconds, enums are names, and args, settings "
+    "and outputs are decoded with the runner's schemas (proto field names)."
+)
+
+JsonOutput = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
+
+Offset = Annotated[
+    int | None,
+    typer.Option("--offset", "-o", min=0, help="Number of items to skip (used with --limit)."),
+]
+
+Limit = Annotated[
+    int | None,
+    typer.Option("--limit", "-l", min=0, help="Maximum number of items to list."),
+]
+
+WORKER_REF_HELP = (
+    "Worker id, or worker name. Digits are always read as an id, so a worker whose name is "
+    "all digits can only be given by its id."
+)

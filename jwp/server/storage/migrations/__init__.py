@@ -1,0 +1,1 @@
+"""Alembic migrations of the relational store; `jwp.server.storage.migrate` runs them."""

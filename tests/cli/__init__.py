@@ -1,0 +1,1 @@
+"""Tests of the `jwp` client commands against real servers."""

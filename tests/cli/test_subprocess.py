@@ -1,0 +1,200 @@
+"""The installed `jwp` program against a real `jwp serve` process."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+from tests.support.servers import ServerProcess
+
+JWP = str(Path(sys.executable).parent / "jwp")
+# The RDB poll interval of the test server in ms; periodic intervals must exceed it.
+FETCH_INTERVAL_MS = 100
+LINE_TIMEOUT_S = 30
+
+
+@pytest.fixture
+def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
+    server = ServerProcess(
+        tmp_path,
+        {
+            "SQLITE_URL": f"sqlite://{tmp_path / 'jwp.sqlite3'}",
+            "JOB_QUEUE_FETCH_INTERVAL": str(FETCH_INTERVAL_MS),
+        },
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _client_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JWP_")}
+    env["COLUMNS"] = "200"
+    return env
+
+
+def jwp(address: str, *args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
+    """Run the `jwp` program and check its exit code."""
+    completed = subprocess.run(
+        [JWP, "--address", address, *args],
+        capture_output=True,
+        text=True,
+        env=_client_env(),
+        timeout=60,
+    )
+    assert completed.returncode == expect, (
+        f"jwp {' '.join(args)} exited with {completed.returncode}, expected {expect}\n"
+        f"stdout:\n{completed.stdout}\nstderr:\n{completed.stderr}"
+    )
+    return completed
+
+
+class LineReader:
+    """Collects the lines of a pipe in a thread, so a test can wait for the next one."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.lines: queue.Queue[str] = queue.Queue()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.lines.put(line)
+
+    def join(self) -> None:
+        """Wait until the pipe reached its end, after the process exited."""
+        self._thread.join(timeout=LINE_TIMEOUT_S)
+
+    def next_line(self, timeout_s: float = LINE_TIMEOUT_S) -> str:
+        try:
+            return self.lines.get(timeout=timeout_s)
+        except queue.Empty:
+            raise AssertionError(f"no output line within {timeout_s} s") from None
+
+    def wait_for(self, text: str, timeout_s: float = LINE_TIMEOUT_S) -> str:
+        while True:
+            line = self.next_line(timeout_s)
+            if text in line:
+                return line
+
+
+def test_direct_echo_flow(server_process: ServerProcess) -> None:
+    address = server_process.address
+    jwp(
+        address, "worker", "create", "--name", "Echo", "--runner-id", "1", "--settings", "",
+        "--response-type", "DIRECT", "--store-success", "--store-failure",
+    )  # fmt: skip
+
+    enqueued = jwp(
+        address, "job", "enqueue", "--worker", "Echo",
+        "--args", '{"command":"echo","args":["Hello","World"]}',
+    )  # fmt: skip
+
+    assert "SUCCESS" in enqueued.stdout
+    assert "Hello World" in enqueued.stdout
+    assert enqueued.stderr == ""
+
+
+def test_sleep_worker_listen_flow(server_process: ServerProcess) -> None:
+    address = server_process.address
+    jwp(
+        address, "worker", "create", "--name", "SleepWorker", "--description", "",
+        "--runner-id", "1", "--settings", "", "--response-type", "NO_RESULT",
+        "--broadcast-results", "--store-success", "--store-failure",
+    )  # fmt: skip
+    enqueued = jwp(
+        address, "job", "enqueue", "--worker", "SleepWorker",
+        "--args", '{"command":"sleep","args":["0.2"]}',
+    )  # fmt: skip
+    job_id = enqueued.stdout.removeprefix("job id: ").strip()
+
+    listened = jwp(
+        address, "job-result", "listen", "--job-id", job_id, "--timeout", "70000",
+        "--worker", "SleepWorker", "--json",
+    )  # fmt: skip
+
+    result = json.loads(listened.stdout)
+    assert result["job_id"] == job_id
+    assert result["status"] == "SUCCESS"
+    assert result["output"]["exit_code"] == 0
+
+
+@pytest.mark.parametrize(
+    ("json_output", "marker"), [(True, '"status":"SUCCESS"'), (False, "SUCCESS")]
+)
+def test_listen_by_worker_until_sigint(
+    server_process: ServerProcess, json_output: bool, marker: str
+) -> None:
+    address = server_process.address
+    jwp(
+        address, "worker", "create", "--name", "PeriodicEchoWorker", "--description", "",
+        "--runner-id", "1", "--settings", "", "--periodic", str(FETCH_INTERVAL_MS * 3),
+        "--response-type", "NO_RESULT", "--store-success", "--store-failure",
+        "--broadcast-results",
+    )  # fmt: skip
+    command = [JWP, "--address", address, "job-result", "listen-by-worker"]
+    command += ["--worker", "PeriodicEchoWorker", *(["--json"] if json_output else [])]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_client_env()
+    ) as listener:
+        try:
+            stdout = LineReader(listener.stdout)  # type: ignore[arg-type]
+            stderr = LineReader(listener.stderr)  # type: ignore[arg-type]
+            assert stderr.next_line() == "listening... (Ctrl+C to stop)\n"
+            enqueued = jwp(
+                address, "job", "enqueue", "--worker", "PeriodicEchoWorker",
+                "--args", '{"command":"echo","args":["Hello", "World", "!"]}',
+                "--run-after-time", "1000", "--json",
+            )  # fmt: skip
+            job_id = json.loads(enqueued.stdout)["job_id"]
+
+            line = stdout.wait_for(marker)
+            listener.send_signal(signal.SIGINT)
+            exit_code = listener.wait(timeout=LINE_TIMEOUT_S)
+        finally:
+            if listener.poll() is None:
+                listener.kill()
+                listener.wait()
+        stdout.join()
+        stderr.join()
+
+    assert exit_code == 0
+    assert stderr.lines.empty()
+    if json_output:
+        result = json.loads(line)
+        assert result["job_id"] == job_id
+        assert result["output"]["stdout"] == "Hello World !"
+    jwp(address, "job", "delete", "--id", job_id)
+
+
+def test_unreachable_server(tmp_path: Path) -> None:
+    completed = jwp("127.0.0.1:1", "worker", "list", expect=3)
+
+    assert completed.stderr.startswith("error: cannot reach a jwp server at 127.0.0.1:1")
+    assert completed.stderr.count("\n") == 1
+    assert completed.stdout == ""
+
+
+def test_import_leaves_grpc_and_rich_out() -> None:
+    code = (
+        "import sys, jwp.cli.main; "
+        "print([name for name in ('grpc', 'rich', 'google.protobuf') if name in sys.modules])"
+    )
+
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert completed.stdout.strip() == "[]"
