@@ -247,10 +247,12 @@ class JwpServer:
         workers.add_listener(instances.drop)
         if backend.scalable:
             workers.set_change_publisher(backend.events.publish_worker_changed)
+            external.set_change_publisher(backend.events.publish_runner_changed)
         backend.events.set_handlers(
             on_worker_changed=lambda worker_id: workers.invalidate(worker_id, tell_others=False),
             on_cancel=self._cancel_handler(dispatcher),
             on_rdb_job_due=poller.wake if self.dispatches else lambda: None,
+            on_runner_changed=external.reload,
         )
         results = ResultManager(
             settings=settings, workers=workers, job_results=storage.job_results, bus=bus

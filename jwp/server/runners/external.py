@@ -12,6 +12,12 @@ server or plugin is gone from the configuration.
 Every MCP server is connected and its tools listed before it is added, all
 servers at once, each within JWP_MCP_CONNECT_TIMEOUT_MS: a server that
 fails is logged with its error and left out, and start-up goes on.
+
+In Scalable mode every process loads the runners at start-up, and a runner
+that one process creates or deletes is announced to the others (see
+`reload`), which load or drop it. The processes of one deployment should
+share one MCP_CONFIG and PLUGINS_RUNNER_DIR: the row of a configured runner
+follows the configuration of the process that started last.
 """
 
 from __future__ import annotations
@@ -59,6 +65,9 @@ PLUGIN = common_pb2.RunnerType.PLUGIN
 PoolDropper = Callable[[int], Awaitable[None]]
 """Close the static runner pools of the workers that use a runner id."""
 
+ChangePublisher = Callable[[int], Awaitable[None]]
+"""Tell the other processes of a deployment that a runner id was created or deleted."""
+
 
 class ExternalRunners:
     """Loads, adds and removes the MCP server and plugin runners of one server process."""
@@ -79,6 +88,11 @@ class ExternalRunners:
         self._drop_pools = drop_pools
         self._connect_timeout_s = settings.jwp_mcp_connect_timeout_ms / 1000
         self._hosts: dict[int, PluginHost] = {}
+        self._publish_change: ChangePublisher | None = None
+
+    def set_change_publisher(self, publish: ChangePublisher) -> None:
+        """Announce runners created or deleted here to the other processes (Scalable mode)."""
+        self._publish_change = publish
 
     async def load_at_startup(self) -> None:
         """Add the configured, discovered and stored MCP servers and plugins to the registry."""
@@ -135,25 +149,68 @@ class ExternalRunners:
                 f"or delete it first with `jwp runner delete --id {existing.id}`"
             )
         if runner_type == MCP_SERVER:
-            return await self._create_mcp_server(name, description, definition)
-        if runner_type == PLUGIN:
-            return await self._create_plugin(name, description, definition)
-        raise InvalidArgumentError(
-            f"runner_type {runner_type} cannot be created; only MCP_SERVER and PLUGIN runners are "
-            "added at run time"
-        )
+            runner_id = await self._create_mcp_server(name, description, definition)
+        elif runner_type == PLUGIN:
+            runner_id = await self._create_plugin(name, description, definition)
+        else:
+            raise InvalidArgumentError(
+                f"runner_type {runner_type} cannot be created; only MCP_SERVER and PLUGIN runners "
+                "are added at run time"
+            )
+        await self._announce(runner_id)
+        return runner_id
 
     async def delete(self, runner_id: int) -> bool:
         """Remove a runner, close the static instances that use it, and delete its row."""
-        spec = self._registry.remove(runner_id)
         deleted = await self._repository.delete(runner_id)
+        removed = await self._drop(runner_id)
+        if removed or deleted:
+            logger.info("runner %d deleted", runner_id)
+            await self._announce(runner_id)
+        return removed or deleted
+
+    async def reload(self, runner_id: int) -> None:
+        """Follow a change another process announced: load the runner's row, or drop the runner.
+
+        A row that exists is loaded unless this process already runs that
+        runner; an MCP server is connected to first, as at start-up.
+        """
+        row = await self._repository.find(runner_id)
+        if row is None or row.runner_type not in (MCP_SERVER, PLUGIN):
+            if await self._drop(runner_id):
+                logger.info("runner %d dropped: another process deleted it", runner_id)
+            return
+        if self._registry.find(runner_id) is not None:
+            return
+        mcp_servers: list[tuple[int, McpServerConfig]] = []
+        plugins: list[tuple[int, str, str, LoadedPlugin]] = []
+        await self._add_stored(row, mcp_servers, plugins)
+        await self._add_mcp_servers(mcp_servers)
+        for plugin_row_id, name, description, plugin in plugins:
+            self._add_plugin(plugin_row_id, name, description, plugin)
+            logger.info("plugin %r (runner %d) loaded: another process created it", name, runner_id)
+
+    async def _drop(self, runner_id: int) -> bool:
+        """Forget a runner in this process, closing its static instances and plugin host."""
+        spec = self._registry.remove(runner_id)
         await self._drop_pools(runner_id)
         host = self._hosts.pop(runner_id, None)
         if host is not None:
             await host.close()
-        if spec is not None or deleted:
-            logger.info("runner %d deleted", runner_id)
-        return spec is not None or deleted
+        return spec is not None
+
+    async def _announce(self, runner_id: int) -> None:
+        if self._publish_change is None:
+            return
+        try:
+            await self._publish_change(runner_id)
+        except Exception as error:
+            # The change is stored; other processes pick it up at their next start.
+            logger.warning(
+                "runner %d: telling the other processes about the change failed: %s",
+                runner_id,
+                error,
+            )
 
     async def close(self) -> None:
         """Stop the plugin hosts; call after the runner instances were closed."""
@@ -242,7 +299,13 @@ class ExternalRunners:
         claims.declared.add(name)
         row = claims.by_name.get(name)
         if row is None:
-            return await self._insert(name, description, definition, runner_type)
+            try:
+                return await self._insert(name, description, definition, runner_type)
+            except AlreadyExistsError:
+                # Another process of the deployment inserted it since the rows were read.
+                row = await self._repository.find_by_name(name)
+                if row is None:
+                    raise
         if row.runner_type != runner_type or row.id <= MAX_RESERVED_RUNNER_ID:
             logger.error(
                 "runner name %r is taken by runner %d of type %s; rename the %s to load it",
