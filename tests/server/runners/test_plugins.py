@@ -331,3 +331,30 @@ async def test_create_plugin_errors(stubs: Stubs, tmp_path: Path) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await stubs.runners.Create(request(" ", str(TEST_PLUGINS / "raising.py")))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_created_plugin_reloaded_after_restart(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    async with running_server(settings) as server:
+        channel = await wait_channel_ready(f"127.0.0.1:{server.port}")
+        try:
+            created = await Stubs.over(channel).runners.Create(
+                runner_service_pb2.CreateRunnerRequest(
+                    name="Kept",
+                    runner_type=common_pb2.RunnerType.PLUGIN,
+                    definition=str(TEST_PLUGINS / "plain.py"),
+                )
+            )
+        finally:
+            await channel.close()
+
+    async with running_server(settings) as server:
+        registry = server.components.runners  # type: ignore[union-attr]
+        reloaded = registry.find_by_name("Kept")
+        assert reloaded is not None
+        assert reloaded.id == created.id.value
+        assert reloaded.definition == str(TEST_PLUGINS / "plain.py")
+        instance = reloaded.factory()
+        await instance.load(b"")
+        assert await instance.run(b"again", {}) == b"AGAIN"
+        await instance.close()
