@@ -161,6 +161,9 @@ class Settings(BaseSettings):
     jwp_kill_grace_ms: int = Field(default=5_000, ge=0)
     """After SIGTERM, how long a stopped job's processes get before SIGKILL, in ms."""
 
+    workflow_http_timeout_sec: float = Field(default=120, gt=0)
+    """Timeout of fetching an INLINE_WORKFLOW document from an http(s) workflow_url, in s."""
+
     jwp_command_output_limit_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     """Captured stdout and stderr of a COMMAND job are each cut to this size, in bytes."""
 

@@ -1,6 +1,6 @@
-"""Snowflake ids for jobs, job results and run-time runners.
+"""Snowflake ids for jobs, job results and run-time runners, and UUIDv7 for workflow runs.
 
-Layout (the jobworkerp layout, so ids sort and decode the same way):
+Snowflake layout (the jobworkerp layout, so ids sort and decode the same way):
 `milliseconds since the UNIX epoch << 22 | node id (10 bits) << 12 | sequence (12 bits)`.
 Unlike the original generator, ids from one generator strictly increase.
 """
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import random
 import socket
 import threading
 import time
+import uuid
 
 logger = logging.getLogger(__name__)
 
@@ -83,3 +85,17 @@ def _private_ipv4() -> ipaddress.IPv4Address | None:
         if address.is_private and not address.is_loopback:
             return address
     return None
+
+
+def uuid7() -> uuid.UUID:
+    """Return a version 7 UUID (RFC 9562): the Unix time in ms, then 74 random bits.
+
+    The standard library has `uuid.uuid7` only from Python 3.14. UUIDs made in
+    the same millisecond are unique but not ordered among themselves.
+    """
+    unix_ms = (time.time_ns() // 1_000_000) & ((1 << 48) - 1)
+    random_bits = int.from_bytes(os.urandom(10), "big")
+    random_a = random_bits >> 68  # 12 bits
+    random_b = random_bits & ((1 << 62) - 1)
+    value = (unix_ms << 80) | (0x7 << 76) | (random_a << 64) | (0b10 << 62) | random_b
+    return uuid.UUID(int=value)

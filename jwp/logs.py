@@ -105,5 +105,5 @@ def configure_logging(
     # Third-party libraries are chatty at INFO; keep them at WARNING unless
     # the operator asks for DEBUG.
     if level.upper() != "DEBUG":
-        for noisy in ("aiosqlite", "sqlalchemy.engine", "httpx", "httpcore", "asyncio"):
+        for noisy in ("aiosqlite", "alembic", "sqlalchemy.engine", "httpx", "httpcore", "asyncio"):
             logging.getLogger(noisy).setLevel(logging.WARNING)

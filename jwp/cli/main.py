@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from . import job, job_result, runner, serve, worker
+from . import job, job_result, runner, serve, worker, workflow
 from .errors import JwpGroup
 
 DEFAULT_ADDRESS = "localhost:9000"
@@ -25,6 +25,9 @@ app.add_typer(runner.app, name="runner")
 app.add_typer(worker.app, name="worker")
 app.add_typer(job.app, name="job")
 app.add_typer(job_result.app, name="job-result")
+app.add_typer(workflow.app, name="workflow")
+# `jwp job enqueue-workflow` lives with `jwp workflow`, which shares its document checks.
+job.app.command("enqueue-workflow")(workflow.enqueue_workflow)
 
 
 @app.callback()

@@ -130,6 +130,8 @@ class JwpServer:
             backend = await open_backend(settings)
             components = await self._build(storage, backend)
             await backend.start()
+            if self.dispatches:
+                await backend.queue.advertise_channels(settings.channel_concurrencies())
             await self._recover(components)
             self._grpc = self._build_grpc(components)
             self.port = self._grpc.add_insecure_port(settings.grpc_addr)
@@ -349,12 +351,11 @@ class JwpServer:
             )
             return server
 
-        channels = self.settings.channel_concurrencies()
         runner_pb2_grpc.add_RunnerServiceServicer_to_server(
             RunnerService(components.runners, components.external), server
         )
         worker_pb2_grpc.add_WorkerServiceServicer_to_server(
-            WorkerService(components.workers, channels), server
+            WorkerService(components.workers, components.queue.served_channels), server
         )
         job_pb2_grpc.add_JobServiceServicer_to_server(JobService(components.jobs), server)
         job_pb2_grpc.add_JobStatusServiceServicer_to_server(

@@ -7,6 +7,7 @@ job, place it (see `routing`), and for a DIRECT worker wait for the result.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
@@ -176,6 +177,53 @@ class JobManager:
             worker.data.name,
             parent.id.value,
         )
+
+    async def run_for_result(
+        self,
+        worker: worker_pb2.Worker,
+        args: bytes,
+        metadata: Mapping[str, str],
+        *,
+        timeout_ms: int,
+    ) -> job_result_pb2.JobResult:
+        """Enqueue a job for `worker` and wait for its final result, whatever its response type.
+
+        For callers inside the server, such as workflow run tasks. The job is
+        placed like any job of the worker, so channels, retries and timeouts
+        apply. The wait ends after `timeout_ms` (0: no limit) with
+        WaitTimeoutError; then, or when the caller is cancelled, the job is
+        cancelled too.
+        """
+        if not self.accepting:
+            raise ShuttingDownError("the server is shutting down and takes no new jobs; retry")
+        spec = self._runner_of(worker)
+        _check_streaming(spec, False)
+        channel = channel_of(worker)
+        # A Standalone process is the only one that runs jobs, so a channel it
+        # does not run never runs. In Scalable mode another worker process may.
+        standalone = self._events is None
+        if standalone and self._dispatcher is not None and channel not in self._dispatcher.channels:
+            raise InvalidArgumentError(
+                f"worker {worker.data.name!r} uses channel {channel!r}, which this server does "
+                "not serve, so its job would never run; add the channel to WORKER_CHANNELS"
+            )
+        await codec.check_args(spec, args)
+        request = job_service_pb2.JobRequest(worker_id=worker.id, args=args, timeout=timeout_ms)
+        job = self._build_job(request, worker, metadata, streaming=False)
+        job_id = job.id.value
+        async with self._bus.listen_job(job_id) as subscription:
+            await self._router.place(job, worker, replace=False)
+            try:
+                return await subscription.get(timeout_ms / 1000 if timeout_ms else None)
+            except WaitTimeoutError:
+                await self.delete(job_id)
+                raise WaitTimeoutError(
+                    f"job {job_id} of worker {worker.data.name!r} did not finish within "
+                    f"{timeout_ms} ms and was cancelled"
+                ) from None
+            except asyncio.CancelledError:
+                await asyncio.shield(self.delete(job_id))
+                raise
 
     async def resolve_worker(self, request: job_service_pb2.JobRequest) -> worker_pb2.Worker:
         which = request.WhichOneof("worker")

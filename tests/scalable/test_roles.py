@@ -167,3 +167,15 @@ def test_front_role_rejected_in_standalone(tmp_path: Path) -> None:
     )
     assert completed.returncode == 2
     assert "needs STORAGE_TYPE=Scalable" in completed.stderr
+
+
+async def test_front_lists_channels_of_live_workers(cluster: Cluster) -> None:
+    front = await cluster.start("front")
+    await cluster.start("worker", WORKER_CHANNELS="gpu", WORKER_CHANNEL_CONCURRENCIES="1")
+    await cluster.start("worker", WORKER_DEFAULT_CONCURRENCY="3")
+    stubs = await cluster.stubs(front)
+
+    response = await stubs.workers.FindChannelList(common_pb2.Empty())
+
+    served = {channel.name: channel.concurrency for channel in response.channels}
+    assert served == {"__default_job_channel__": 4 + 3, "gpu": 1}

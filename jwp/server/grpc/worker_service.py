@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -21,9 +21,13 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 
 class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
-    def __init__(self, workers: WorkerManager, channel_concurrencies: dict[str, int]) -> None:
+    def __init__(
+        self,
+        workers: WorkerManager,
+        served_channels: Callable[[], Awaitable[dict[str, int]]],
+    ) -> None:
         self._workers = workers
-        self._channel_concurrencies = channel_concurrencies
+        self._served_channels = served_channels
 
     @unary
     async def Create(
@@ -91,9 +95,12 @@ class WorkerService(worker_pb2_grpc.WorkerServiceServicer):
     async def FindChannelList(
         self, request: common_pb2.Empty, context: Context
     ) -> worker_service_pb2.FindChannelListResponse:
+        # The channels every live dispatching process runs, with concurrencies
+        # summed over them: a front runs none itself.
+        served = await self._served_channels()
         return worker_service_pb2.FindChannelListResponse(
             channels=[
                 worker_service_pb2.ChannelInfo(name=name, concurrency=concurrency)
-                for name, concurrency in self._channel_concurrencies.items()
+                for name, concurrency in sorted(served.items())
             ]
         )

@@ -66,6 +66,14 @@ class JobQueue(abc.ABC):
         """Count jobs waiting in a channel."""
 
     @abc.abstractmethod
+    async def advertise_channels(self, channels: dict[str, int]) -> None:
+        """Record the channels this process runs, with their concurrency, for others to see."""
+
+    @abc.abstractmethod
+    async def served_channels(self) -> dict[str, int]:
+        """Return every channel some live process runs, with the sum of their concurrencies."""
+
+    @abc.abstractmethod
     async def queued_ids(self) -> set[int]:
         """Return the ids of every job waiting or being processed, in every channel."""
 

@@ -40,6 +40,7 @@ class MemoryJobQueue(JobQueue):
     def __init__(self) -> None:
         self._channels: dict[str, _Channel] = collections.defaultdict(_Channel)
         self._processing: dict[int, QueuedJob] = {}
+        self._advertised: dict[str, int] = {}
 
     async def push(self, job: job_pb2.Job, channel: str) -> None:
         queue = self._channels[channel]
@@ -102,6 +103,12 @@ class MemoryJobQueue(JobQueue):
 
     async def queued_count(self, channel: str) -> int:
         return self._channels[channel].size()
+
+    async def advertise_channels(self, channels: dict[str, int]) -> None:
+        self._advertised = dict(channels)
+
+    async def served_channels(self) -> dict[str, int]:
+        return dict(self._advertised)
 
     async def queued_ids(self) -> set[int]:
         ids = set(self._processing)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -111,9 +112,10 @@ return removed
 """
 
 RENEW_SCRIPT = """
--- KEYS: process lease, processes set; ARGV: process id, lease ms
-if redis.call('SET', KEYS[1], '1', 'PX', ARGV[2], 'XX') then return 1 end
-redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
+-- KEYS: process lease, processes set
+-- ARGV: process id, lease ms, JSON object of the channels the process runs
+if redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2], 'XX') then return 1 end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[1])
 return 0
 """
@@ -171,13 +173,14 @@ class RedisJobQueue(JobQueue):
         self._renew = client.register_script(RENEW_SCRIPT)
         self._reap = client.register_script(REAP_SCRIPT)
         self._heartbeat: asyncio.Task[None] | None = None
+        self._advertised = "{}"
 
     async def open(self) -> None:
         """Register this process and start renewing its lease and reaping dead ones."""
         async with self._health.guard("register this process in Redis"):
             await self._renew(
                 keys=[self._keys.process_lease(self.process_id), self._keys.processes],
-                args=[self.process_id, self._lease_ms],
+                args=[self.process_id, self._lease_ms, self._advertised],
             )
         self._heartbeat = asyncio.create_task(self._keep_lease(), name="redis process lease")
         logger.info("Redis queue open as process %s (lease %d ms)", self.process_id, self._lease_ms)
@@ -343,6 +346,39 @@ class RedisJobQueue(JobQueue):
             lengths = await pipe.execute()
         return int(sum(lengths))
 
+    async def advertise_channels(self, channels: dict[str, int]) -> None:
+        """Store the channels in this process's lease value, so they vanish with the lease."""
+        self._advertised = json.dumps(channels, sort_keys=True)
+        if self._heartbeat is not None:
+            async with self._health.guard("advertise the channels of this process"):
+                await self._renew(
+                    keys=[self._keys.process_lease(self.process_id), self._keys.processes],
+                    args=[self.process_id, self._lease_ms, self._advertised],
+                )
+
+    async def served_channels(self) -> dict[str, int]:
+        async with self._health.guard("list the channels of live processes"):
+            processes = [as_text(raw) for raw in await self._client.smembers(self._keys.processes)]
+            if not processes:
+                return {}
+            values = await self._client.mget(
+                [self._keys.process_lease(process_id) for process_id in processes]
+            )
+        totals: dict[str, int] = {}
+        for value in values:
+            if value is None:
+                continue
+            try:
+                channels = json.loads(as_text(value))
+            except ValueError:
+                # A lease written by an older version holds "1" rather than JSON.
+                continue
+            if not isinstance(channels, dict):
+                continue
+            for name, concurrency in channels.items():
+                totals[str(name)] = totals.get(str(name), 0) + int(concurrency)
+        return totals
+
     async def queued_ids(self) -> set[int]:
         """Return ids of jobs in every queue list and in every process's processing hash."""
         ids: set[int] = set()
@@ -364,7 +400,8 @@ class RedisJobQueue(JobQueue):
             await asyncio.sleep(self._lease_ms / 3000)
             try:
                 renewed = await self._renew(
-                    keys=[lease_key, self._keys.processes], args=[self.process_id, self._lease_ms]
+                    keys=[lease_key, self._keys.processes],
+                    args=[self.process_id, self._lease_ms, self._advertised],
                 )
                 if not renewed:
                     logger.warning(

@@ -14,7 +14,7 @@ Cancellation (timeout or a cancel request) is asyncio task cancellation:
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from jwp.proto.jobworkerp.data import common_pb2, runner_pb2
@@ -67,6 +67,9 @@ class RunnerSpec:
     output_type: runner_pb2.StreamingOutputType
     definition: str
     factory: Callable[[], Runner]
+    settings_check: Callable[[bytes], Awaitable[None]] | None = None
+    """Checks worker settings beyond their message (e.g. a workflow document) when a
+    worker is created or updated; raises InvalidArgumentError."""
 
     def to_proto(self) -> runner_pb2.Runner:
         data = runner_pb2.RunnerData(

@@ -74,6 +74,8 @@ async def check_settings(spec: RunnerSpec, settings: bytes) -> None:
     message_type = await message_type_of(spec.settings_proto)
     if message_type is not None:
         decode_strict(message_type, settings, f"runner_settings for runner {spec.name}")
+    if spec.settings_check is not None:
+        await spec.settings_check(settings)
 
 
 async def check_args(spec: RunnerSpec, args: bytes) -> None:

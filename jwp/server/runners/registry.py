@@ -91,6 +91,8 @@ class RunnerRegistry:
 
 def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
     """Specs of the built-in runners implemented in this version."""
+    from jwp.server.workflow.specs import workflow_specs
+
     from .command import CommandRunner
     from .docker import DockerRunner
     from .grpc_unary import GrpcUnaryRunner
@@ -255,4 +257,5 @@ def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
             definition="builtin4",
             factory=DockerRunner,
         ),
+        *workflow_specs(host),
     ]
