@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
 from pathlib import Path
@@ -11,7 +12,12 @@ import grpc
 import pytest
 
 from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2, runner_pb2, worker_pb2
-from jwp.proto.jobworkerp.runner import command_args_pb2, command_result_pb2
+from jwp.proto.jobworkerp.runner import (
+    command_args_pb2,
+    command_result_pb2,
+    workflow_args_pb2,
+    workflow_result_pb2,
+)
 from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
 from jwp.proto.jobworkerp.service import job_result_pb2 as result_service_pb2
 from jwp.proto.jobworkerp.service import runner_pb2 as runner_service_pb2
@@ -307,3 +313,32 @@ async def test_deleted_pending_stream_ends_cancelled(stubs: Stubs) -> None:
     assert items == [common_pb2.ResultOutputItem(end=common_pb2.Trailer())]
     result = await trailer_result(call)
     assert result.data.status == common_pb2.CANCELLED
+
+
+async def test_inline_workflow_streams_tasks(stubs: Stubs) -> None:
+    await create_worker(stubs, "flow", runner_id=runner_pb2.RunnerId(value=65535))
+    workflow = (
+        "document: {dsl: 0.0.1, namespace: default, name: streamed, version: 0.0.1}\n"
+        "input: {}\n"
+        "do:\n"
+        "  - first:\n"
+        "      set: {step: 1}\n"
+        "  - second:\n"
+        "      set: {step: 2}\n"
+    )
+    args = workflow_args_pb2.InlineWorkflowArgs(workflow_data=workflow, input="{}")
+    call = stubs.jobs.EnqueueForStream(
+        job_service_pb2.JobRequest(worker_name="flow", args=args.SerializeToString())
+    )
+    items = await collect_all(call)
+
+    results = [
+        workflow_result_pb2.WorkflowResult.FromString(item.data)
+        for item in items
+        if item.HasField("data")
+    ]
+    assert len(results) >= 2
+    assert json.loads(results[-1].output) == {"step": 2}
+    assert items[-1].HasField("end")
+    result = await trailer_result(call)
+    assert result.data.status == common_pb2.SUCCESS
