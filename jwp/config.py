@@ -11,8 +11,17 @@ import enum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from jwp.server.addresses import split_listen_address
 
 DEFAULT_CHANNEL = "__default_job_channel__"
 """Channel name stored for workers without a channel; API responses show it as absent."""
@@ -136,6 +145,47 @@ class Settings(BaseSettings):
     grpc_addr: str = "[::1]:9000"
     """Address the gRPC server listens on; the default is loopback only."""
 
+    max_frame_size: int | None = Field(default=None, ge=16_384, le=16_777_215)
+    """HTTP/2 max frame size the gRPC server announces, in bytes; unset keeps grpc's default."""
+
+    jwp_max_message_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    """Largest gRPC message the server accepts or sends, in bytes."""
+
+    jwp_max_args_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
+    """Largest job args accepted by Enqueue, in bytes; larger args get INVALID_ARGUMENT."""
+
+    jwp_max_result_output_bytes: int = Field(default=32 * 1024 * 1024, ge=1)
+    """Largest job result output, in bytes; a larger output fails the job with OTHER_ERROR."""
+
+    jwp_max_queued_jobs_per_channel: int | None = Field(default=None, ge=1)
+    """Cap on jobs waiting in one channel's queue; Enqueue past it gets RESOURCE_EXHAUSTED.
+    Unset means no cap."""
+
+    auth_token: SecretStr | None = None
+    """When set, every RPC except the health check needs header `jobworkerp-auth` equal to it."""
+
+    jwp_tls_cert_file: Path | None = None
+    """PEM certificate chain of the gRPC (and gRPC-Web) server; set with JWP_TLS_KEY_FILE."""
+
+    jwp_tls_key_file: Path | None = None
+    """PEM private key of JWP_TLS_CERT_FILE."""
+
+    jwp_tls_client_ca_file: Path | None = None
+    """PEM CA bundle; when set, clients must present a certificate it signed (mutual TLS)."""
+
+    use_grpc_web: bool = False
+    """Also serve the API as gRPC-Web (HTTP/1.1 and HTTP/2) on JWP_GRPC_WEB_ADDR."""
+
+    jwp_grpc_web_addr: str = "[::1]:9001"
+    """Address of the gRPC-Web server; the default is loopback only."""
+
+    otlp_addr: str | None = None
+    """OTLP/gRPC collector endpoint (e.g. http://localhost:4317) for traces and metrics;
+    unset sends none."""
+
+    jwp_metrics_addr: str | None = None
+    """Address of the Prometheus metrics endpoint (e.g. 127.0.0.1:9464); unset serves none."""
+
     log_level: str = "INFO"
     """Level of the root logger: DEBUG, INFO, WARNING or ERROR."""
 
@@ -218,6 +268,13 @@ class Settings(BaseSettings):
     def _parse_plugin_dirs(cls, value: object) -> object:
         return _split_csv(value)
 
+    @field_validator("jwp_grpc_web_addr", "jwp_metrics_addr")
+    @classmethod
+    def _check_listen_address(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            split_listen_address(value, (info.field_name or "address").upper())
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _check_log_level(cls, value: str) -> str:
@@ -243,6 +300,34 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"WORKER_CHANNELS must not name {DEFAULT_CHANNEL!r}; "
                 "set WORKER_DEFAULT_CONCURRENCY for the default channel"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_tls(self) -> Settings:
+        if (self.jwp_tls_cert_file is None) != (self.jwp_tls_key_file is None):
+            raise ValueError(
+                "JWP_TLS_CERT_FILE and JWP_TLS_KEY_FILE must be set together; set both for TLS "
+                "or neither for plain text"
+            )
+        if self.jwp_tls_client_ca_file is not None and self.jwp_tls_cert_file is None:
+            raise ValueError(
+                "JWP_TLS_CLIENT_CA_FILE needs JWP_TLS_CERT_FILE and JWP_TLS_KEY_FILE, because "
+                "client certificates are only checked over TLS"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_limits(self) -> Settings:
+        # A job result carries the job's args and its output, and must fit in
+        # one gRPC message to reach the caller.
+        result_bytes = self.jwp_max_args_bytes + self.jwp_max_result_output_bytes
+        if result_bytes >= self.jwp_max_message_bytes:
+            raise ValueError(
+                f"JWP_MAX_ARGS_BYTES ({self.jwp_max_args_bytes}) plus "
+                f"JWP_MAX_RESULT_OUTPUT_BYTES ({self.jwp_max_result_output_bytes}) must be below "
+                f"JWP_MAX_MESSAGE_BYTES ({self.jwp_max_message_bytes}), because a job result "
+                "carries both; lower them or raise JWP_MAX_MESSAGE_BYTES"
             )
         return self
 

@@ -19,6 +19,7 @@
         │   └── JobTimeoutError
         ├── FatalRunnerError          FATAL_ERROR (runner could not be loaded)
         ├── RunnerArgumentError       OTHER_ERROR (args or settings the runner rejects)
+        ├── OutputTooLargeError       OTHER_ERROR (output over JWP_MAX_RESULT_OUTPUT_BYTES)
         ├── AbortedRunnerError        ABORT
         └── JobCancelledError         CANCELLED
 
@@ -104,6 +105,10 @@ class FatalRunnerError(RunnerError):
 
 class RunnerArgumentError(RunnerError):
     """Args or settings the runner cannot use (OTHER_ERROR)."""
+
+
+class OutputTooLargeError(RunnerError):
+    """The runner's output is larger than the result size limit (OTHER_ERROR)."""
 
 
 class AbortedRunnerError(RunnerError):

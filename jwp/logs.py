@@ -64,7 +64,8 @@ class _JsonFormatter(logging.Formatter):
         }
         entry.update(getattr(record, "job_fields", {}) or {})
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            # exc_text may already be set, with secrets masked, by jwp.redact.SecretFilter.
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
 

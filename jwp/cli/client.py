@@ -8,10 +8,8 @@ turns every gRPC failure into a one-line `CliError`.
 from __future__ import annotations
 
 import contextlib
-import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
@@ -26,6 +24,7 @@ from jwp.proto.jobworkerp.service import job_result_pb2 as result_service_pb2
 from jwp.proto.jobworkerp.service import runner_pb2 as runner_service_pb2
 from jwp.proto.jobworkerp.service import worker_pb2 as worker_service_pb2
 
+from .credentials import channel_credentials, with_auth
 from .errors import CliError, InputError, ServerError, UnreachableError
 
 # jwp serve sends and accepts messages up to 64 MiB, and a result with
@@ -148,10 +147,11 @@ class Api:
             ("grpc.max_send_message_length", MAX_RECEIVE_MESSAGE_BYTES),
         ]
         if target.tls:
-            credentials = grpc.ssl_channel_credentials(_system_root_certificates())
-            self._channel = grpc.secure_channel(target.target, credentials, options=options)
+            credentials = channel_credentials()
+            channel = grpc.secure_channel(target.target, credentials, options=options)
         else:
-            self._channel = grpc.insecure_channel(target.target, options=options)
+            channel = grpc.insecure_channel(target.target, options=options)
+        self._channel = with_auth(channel)
 
     def close(self) -> None:
         self._channel.close()
@@ -507,15 +507,3 @@ def _serialize(message: Message) -> bytes:
 def _is_transport_failure(details: str) -> bool:
     lowered = details.lower()
     return any(phrase in lowered for phrase in _TRANSPORT_FAILURE_PHRASES)
-
-
-def _system_root_certificates() -> bytes | None:
-    """Return the CA bundle that OpenSSL uses on this system, or None for grpc's own roots.
-
-    SSL_CERT_FILE, when set, names the bundle.
-    """
-    paths = ssl.get_default_verify_paths()
-    for candidate in (paths.cafile, paths.openssl_cafile):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate).read_bytes()
-    return None

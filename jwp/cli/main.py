@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from . import job, job_result, runner, serve, worker, workflow
+from . import job, job_result, runner, serve, tui, worker, workflow
 from .errors import JwpGroup
 
 DEFAULT_ADDRESS = "localhost:9000"
@@ -28,6 +28,7 @@ app.add_typer(job_result.app, name="job-result")
 app.add_typer(workflow.app, name="workflow")
 # `jwp job enqueue-workflow` lives with `jwp workflow`, which shares its document checks.
 job.app.command("enqueue-workflow")(workflow.enqueue_workflow)
+app.command(name="tui")(tui.tui)
 
 
 @app.callback()

@@ -37,6 +37,7 @@ def serve(
     from jwp.config import Settings
     from jwp.errors import JwpError
     from jwp.logs import configure_logging
+    from jwp.redact import install_log_redaction, secret_values, settings_summary
 
     try:
         settings = Settings() if grpc_addr is None else Settings(grpc_addr=grpc_addr)
@@ -50,6 +51,8 @@ def serve(
         file_dir=settings.log_file_dir,
         app_name=settings.log_app_name,
     )
+    install_log_redaction(secret_values(settings))
+    logger.debug("settings: %s", settings_summary(settings))
     from jwp.config import StorageType
 
     if role is not Role.ALL and settings.storage_type is not StorageType.SCALABLE:

@@ -19,7 +19,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -39,17 +40,23 @@ from jwp.proto.jobworkerp.service import (
     worker_pb2,
     worker_pb2_grpc,
 )
+from jwp.proto.jwp.service import dashboard_pb2, dashboard_pb2_grpc
+from jwp.redact import redact_url
 from jwp.server.backend import QueueBackend, open_backend
 from jwp.server.dispatch.dispatcher import Dispatcher
 from jwp.server.dispatch.executor import JobExecutor
 from jwp.server.dispatch.poller import RdbPoller
 from jwp.server.dispatch.pools import RunnerInstances
 from jwp.server.dispatch.recorder import JobRecorder
+from jwp.server.extras import ServerExtras
+from jwp.server.grpc import transport
+from jwp.server.grpc.dashboard_service import DashboardService
 from jwp.server.grpc.job_result_service import JobResultService
 from jwp.server.grpc.job_service import JobRestoreService, JobService, JobStatusService
 from jwp.server.grpc.runner_service import RunnerService
 from jwp.server.grpc.worker_service import WorkerService
 from jwp.server.jobs import JobManager
+from jwp.server.metrics import ResultMetrics
 from jwp.server.queue import JobQueue, ResultBus
 from jwp.server.queue.memory import MemoryJobQueue
 from jwp.server.restore import JobRestorer
@@ -64,10 +71,6 @@ from jwp.server.workers import WorkerManager
 
 logger = logging.getLogger(__name__)
 
-# Largest gRPC message the server sends or accepts, in bytes. Captured
-# command output alone may reach twice JWP_COMMAND_OUTPUT_LIMIT_BYTES.
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-
 # How long the gRPC server lets open calls (DIRECT waits, listeners) end on
 # their own after the jobs were drained, in s.
 GRPC_STOP_GRACE_S = 2.0
@@ -79,6 +82,7 @@ SERVICE_NAMES = (
     job_pb2.DESCRIPTOR.services_by_name["JobStatusService"].full_name,
     job_pb2.DESCRIPTOR.services_by_name["JobRestoreService"].full_name,
     job_result_pb2.DESCRIPTOR.services_by_name["JobResultService"].full_name,
+    dashboard_pb2.DESCRIPTOR.services_by_name["DashboardService"].full_name,
 )
 
 
@@ -99,6 +103,7 @@ class Components:
     queue: JobQueue
     bus: ResultBus
     backend: QueueBackend
+    metrics: ResultMetrics = field(default_factory=ResultMetrics)
 
 
 class JwpServer:
@@ -111,8 +116,10 @@ class JwpServer:
         self.components: Components | None = None
         self._grpc: grpc.aio.Server | None = None
         self._health: HealthServicer | None = None
+        self._dashboard: DashboardService | None = None
         self._stopped = asyncio.Event()
         self._started_at = 0.0
+        self.extras: ServerExtras | None = None
 
     async def start(self) -> None:
         """Open storage, build the components, and start serving."""
@@ -123,6 +130,7 @@ class JwpServer:
                 "database); set it, or use --role all for a single Standalone process"
             )
         self._started_at = time.monotonic()
+        self.extras = ServerExtras(settings)
         storage = await open_storage(settings)
         components: Components | None = None
         backend: QueueBackend | None = None
@@ -134,8 +142,11 @@ class JwpServer:
                 await backend.queue.advertise_channels(settings.channel_concurrencies())
             await self._recover(components)
             self._grpc = self._build_grpc(components)
-            self.port = self._grpc.add_insecure_port(settings.grpc_addr)
+            self.port = transport.bind(self._grpc, settings)
+            await self.extras.start(lambda target: self._add_services(target, components))
         except BaseException:
+            await self.extras.stop_serving()
+            await self.extras.close()
             if backend is not None:
                 await backend.close()
             if components is not None:
@@ -158,7 +169,7 @@ class JwpServer:
             self.port,
             self.role.value,
             settings.storage_type.value,
-            storage.describe(),
+            redact_url(storage.describe()),
             backend.description,
             channels if self.dispatches else "none (front)",
             len(components.runners),
@@ -185,6 +196,7 @@ class JwpServer:
 
         queue, statuses, bus = backend.queue, backend.statuses, backend.bus
         channels = settings.channel_concurrencies()
+        metrics = ResultMetrics()
 
         workers = WorkerManager(storage.workers, runners, settings)
         router = JobRouter(storage.jobs, queue, statuses, settings.job_queue_fetch_interval)
@@ -196,6 +208,7 @@ class JwpServer:
             statuses=statuses,
             bus=bus,
             router=router,
+            metrics=metrics,
         )
         instances = RunnerInstances(channels)
         external = ExternalRunners(
@@ -215,6 +228,7 @@ class JwpServer:
             statuses=statuses,
             bus=bus,
             lease_ms=settings.jwp_lease_ms,
+            max_output_bytes=settings.jwp_max_result_output_bytes,
         )
         dispatcher = Dispatcher(
             channel_concurrencies=channels,
@@ -231,6 +245,8 @@ class JwpServer:
             lease_ms=settings.jwp_lease_ms,
         )
         router.set_poller_waker(self._poller_waker(poller, backend))
+        assert self.extras is not None
+        self.extras.observe(recorder, dispatcher, queue)
         jobs = JobManager(
             settings=settings,
             ids=ids,
@@ -281,6 +297,7 @@ class JwpServer:
             queue=queue,
             bus=bus,
             backend=backend,
+            metrics=metrics,
         )
 
     def _poller_waker(self, poller: RdbPoller, backend: QueueBackend) -> Callable[[], None]:
@@ -337,20 +354,31 @@ class JwpServer:
         await components.restorer.restore(include_grabbed=False, limit=None)
 
     def _build_grpc(self, components: Components) -> grpc.aio.Server:
+        assert self.extras is not None
         server = grpc.aio.server(
-            options=[
-                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ]
+            options=transport.server_options(self.settings),
+            interceptors=transport.server_interceptors(self.settings, self.extras.interceptors()),
         )
         self._health = HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         if not self.serves_api:
+            health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
             reflection.enable_server_reflection(
                 (health.SERVICE_NAME, reflection.SERVICE_NAME), server
             )
             return server
 
+        self._add_services(server, components)
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        )
+        return server
+
+    def _add_services(self, server: Any, components: Components) -> None:
+        """Register the API services and health on a grpc.Server-like `server`.
+
+        gRPC-Web registers the same servicers on its own server, so the
+        dashboard servicer is made once and shared.
+        """
         runner_pb2_grpc.add_RunnerServiceServicer_to_server(
             RunnerService(components.runners, components.external), server
         )
@@ -367,11 +395,18 @@ class JwpServer:
         job_result_pb2_grpc.add_JobResultServiceServicer_to_server(
             JobResultService(components.results), server
         )
-
-        reflection.enable_server_reflection(
-            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-        )
-        return server
+        if self._dashboard is None:
+            self._dashboard = DashboardService(
+                dispatcher=components.dispatcher,
+                queue=components.queue,
+                jobs=components.storage.jobs,
+                workers=components.storage.workers,
+                metrics=components.metrics,
+                storage_type=self.settings.storage_type,
+                started_monotonic=self._started_at,
+            )
+        dashboard_pb2_grpc.add_DashboardServiceServicer_to_server(self._dashboard, server)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
 
     async def mark_serving(self) -> None:
         """Report SERVING on the health service, overall and per service."""
@@ -397,6 +432,10 @@ class JwpServer:
         kept = await self._keep_queued_jobs(components)
 
         logger.info("stopping the gRPC server")
+        if self._dashboard is not None:
+            self._dashboard.close()
+        if self.extras is not None:
+            await self.extras.stop_serving()
         await self._grpc.stop(GRPC_STOP_GRACE_S)
         await components.instances.close()
         await components.external.close()
@@ -404,6 +443,8 @@ class JwpServer:
         await components.bus.close()
         await components.backend.close()
         await components.storage.close()
+        if self.extras is not None:
+            await self.extras.close()
         counts = components.dispatcher.counts
         logger.info(
             "jwp stopped after %.0f s: %d job(s) run, %d put back, %d queued job(s) kept in "

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from jwp.config import DEFAULT_CHANNEL, Settings
 from jwp.errors import (
     InvalidArgumentError,
+    ResourceExhaustedError,
     ShuttingDownError,
     WaitTimeoutError,
     WorkerNotFoundError,
@@ -133,11 +134,14 @@ class JobManager:
         if not self.accepting:
             raise ShuttingDownError("the server is shutting down and takes no new jobs; retry")
         _check_request(request)
+        _check_args_size(request.args, self._settings.jwp_max_args_bytes)
         worker = await self.resolve_worker(request)
         spec = self._runner_of(worker)
         _check_streaming(spec, streaming)
         await codec.check_args(spec, request.args)
-        return self._build_job(request, worker, metadata, streaming=streaming), worker
+        job = self._build_job(request, worker, metadata, streaming=streaming)
+        await self._check_queue_capacity(job, worker)
+        return job, worker
 
     def _wait_s(self, job: job_pb2.Job) -> float:
         """Return how long a DIRECT or streaming caller waits for a job's result.
@@ -286,6 +290,23 @@ class JobManager:
             id=job_pb2.JobId(value=self._ids.next_id()), data=data, metadata=dict(metadata)
         )
 
+    async def _check_queue_capacity(self, job: job_pb2.Job, worker: worker_pb2.Worker) -> None:
+        """Reject a job bound for a channel queue that is full (JWP_MAX_QUEUED_JOBS_PER_CHANNEL).
+
+        Only new jobs are checked: retries, periodic runs, chained jobs and
+        restored jobs were admitted before and are never turned away.
+        """
+        cap = self._settings.jwp_max_queued_jobs_per_channel
+        if cap is None or not self._router.placement(job, worker).queue:
+            return
+        channel = channel_of(worker)
+        queued = await self._queue.queued_count(channel)
+        if queued >= cap:
+            raise ResourceExhaustedError(
+                f"channel {channel!r} already has {queued} queued jobs, the cap set by "
+                f"JWP_MAX_QUEUED_JOBS_PER_CHANNEL ({cap}); retry after some have run"
+            )
+
     async def _enqueue_direct(
         self, job: job_pb2.Job, worker: worker_pb2.Worker
     ) -> job_result_pb2.JobResult:
@@ -391,6 +412,14 @@ def _check_request(request: job_service_pb2.JobRequest) -> None:
             )
     if request.HasField("timeout") and request.timeout > 2**63 - 1:
         raise InvalidArgumentError(f"timeout {request.timeout} ms is too large")
+
+
+def _check_args_size(args: bytes, limit: int) -> None:
+    if len(args) > limit:
+        raise InvalidArgumentError(
+            f"args are {len(args)} bytes, over the limit of {limit} bytes "
+            "(JWP_MAX_ARGS_BYTES); pass large data by reference, e.g. a URL or a file path"
+        )
 
 
 def _check_streaming(spec: RunnerSpec, streaming: bool) -> None:

@@ -9,6 +9,7 @@ reach it too.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable
 
 from jwp.config import Settings
@@ -224,6 +225,11 @@ def _check_retry_policy(data: worker_pb2.WorkerData) -> None:
     if not policy.basis >= 1.0:
         raise InvalidArgumentError(
             f"retry_policy.basis {policy.basis} must be 1.0 or more (2.0 doubles each delay)"
+        )
+    if math.isinf(policy.basis):
+        raise InvalidArgumentError(
+            "retry_policy.basis is infinite; give a finite factor such as 2.0, and cap long "
+            "delays with max_interval"
         )
     if policy.max_interval and policy.max_interval < policy.interval:
         raise InvalidArgumentError(

@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from jwp.errors import FatalRunnerError, JobTimeoutError, RunnerError
+from jwp.errors import FatalRunnerError, JobTimeoutError, OutputTooLargeError, RunnerError
 from jwp.logs import job_context
 from jwp.proto.jobworkerp.data import common_pb2
 from jwp.server.queue import JobQueue, JobStatusMap, ResultBus
@@ -44,6 +44,7 @@ class JobExecutor:
         statuses: JobStatusMap,
         bus: ResultBus,
         lease_ms: int,
+        max_output_bytes: int | None = None,
     ) -> None:
         self._runners = runners
         self._instances = instances
@@ -53,6 +54,7 @@ class JobExecutor:
         self._statuses = statuses
         self._bus = bus
         self._lease_ms = lease_ms
+        self._max_output_bytes = max_output_bytes
 
     async def execute(self, run: JobRun) -> None:
         """Run a job to its recorded end; re-raise CancelledError only on shutdown or lost claim."""
@@ -68,6 +70,7 @@ class JobExecutor:
                     start_ms = now_ms()
                     logger.info("job %d started (attempt %d)", run.job_id, job.data.retried + 1)
                     output = await self._run_runner(run)
+                self._check_output_size(run, output)
                 status = common_pb2.SUCCESS
             except RunnerError as error:
                 status, output = status_of_error(error), str(error).encode()
@@ -103,6 +106,8 @@ class JobExecutor:
         try:
             async with asyncio.timeout(timeout_ms / 1000 if timeout_ms else None):
                 async with self._instances.instance(worker, spec, run.channel) as instance:
+                    # NOTE: streamed chunks are not checked against
+                    # JWP_MAX_RESULT_OUTPUT_BYTES; only JWP_MAX_MESSAGE_BYTES bounds each one.
                     if job.data.request_streaming and spec.streams:
                         async for chunk in instance.run_stream(job.data.args, job.metadata):
                             await self._bus.publish_stream(
@@ -131,6 +136,21 @@ class JobExecutor:
             return
         await self._bus.publish_stream(
             run.job_id, common_pb2.ResultOutputItem(end=common_pb2.Trailer())
+        )
+
+    def _check_output_size(self, run: JobRun, output: bytes | None) -> None:
+        """Fail a run whose output is over the limit rather than store a cut protobuf message.
+
+        A truncated message would not decode with the runner's result schema,
+        so the job fails (OTHER_ERROR, not retried) with a message naming both sizes.
+        """
+        limit = self._max_output_bytes
+        if output is None or limit is None or len(output) <= limit:
+            return
+        raise OutputTooLargeError(
+            f"job {run.job_id} produced {len(output)} bytes of output, over the limit of "
+            f"{limit} bytes (JWP_MAX_RESULT_OUTPUT_BYTES); make the job write less, or raise "
+            "the limit"
         )
 
     async def _claim_backup_row(self, run: JobRun) -> bool:

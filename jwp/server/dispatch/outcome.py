@@ -10,6 +10,7 @@ from jwp.errors import (
     FatalRunnerError,
     JobCancelledError,
     JobTimeoutError,
+    OutputTooLargeError,
     RetryableRunnerError,
     RunnerArgumentError,
     RunnerError,
@@ -25,6 +26,7 @@ RESULT_STATUS_OF_ERROR: dict[type[RunnerError], ResultStatus] = {
     JobTimeoutError: common_pb2.ERROR_AND_RETRY,
     FatalRunnerError: common_pb2.FATAL_ERROR,
     RunnerArgumentError: common_pb2.OTHER_ERROR,
+    OutputTooLargeError: common_pb2.OTHER_ERROR,
     AbortedRunnerError: common_pb2.ABORT,
     JobCancelledError: common_pb2.CANCELLED,
 }
@@ -55,6 +57,10 @@ def retry_delay_ms(policy: common_pb2.RetryPolicy, retried: int) -> int | None:
     elif policy.type == common_pb2.RetryType.LINEAR:
         delay = float(policy.interval) * (retried + 1)
     elif policy.type == common_pb2.RetryType.EXPONENTIAL:
+        if policy.interval == 0:
+            # 0 * basis ** n is 0, but an infinite basis (stored before it was
+            # rejected) would make it NaN and an overflow would make it a year.
+            return 0
         try:
             delay = float(policy.interval) * float(policy.basis) ** retried
         except OverflowError:

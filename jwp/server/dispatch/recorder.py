@@ -14,10 +14,12 @@ from collections.abc import Awaitable, Callable
 
 from jwp.ids import SnowflakeGenerator
 from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2, worker_pb2
+from jwp.server.metrics import ResultMetrics
 from jwp.server.queue import JobQueue, JobStatusMap, ResultBus
 from jwp.server.routing import JobRouter, now_ms
 from jwp.server.storage import JobRepository, JobResultRepository
 
+from .observer import JobObserver, JobObservers
 from .outcome import ResultStatus, next_periodic_time_ms, retry_delay_ms
 from .run import JobRun
 
@@ -40,6 +42,7 @@ class JobRecorder:
         statuses: JobStatusMap,
         bus: ResultBus,
         router: JobRouter,
+        metrics: ResultMetrics | None = None,
     ) -> None:
         self._ids = ids
         self._jobs = jobs
@@ -48,7 +51,13 @@ class JobRecorder:
         self._statuses = statuses
         self._bus = bus
         self._router = router
+        self._metrics = metrics
         self._enqueue_next: ChainEnqueuer | None = None
+        self._observers = JobObservers()
+
+    def add_observer(self, observer: JobObserver) -> None:
+        """Tell `observer` about every run whose outcome is recorded from now on."""
+        self._observers.add(observer)
 
     def set_chain_enqueuer(self, enqueue_next: ChainEnqueuer) -> None:
         self._enqueue_next = enqueue_next
@@ -106,7 +115,9 @@ class JobRecorder:
                 result = self.build_result(
                     job, worker, status=status, output=output, start_ms=start_ms, end_ms=end_ms
                 )
-                await self._retry(run, result, delay_ms, end_ms)
+                if await self._retry(run, result, delay_ms, end_ms):
+                    self._count(status)
+                    self._observers.job_finished(run, status, end_ms - start_ms)
                 return None
             status = common_pb2.MAX_RETRY
 
@@ -115,6 +126,8 @@ class JobRecorder:
         )
         if not await self._close_run(run, result):
             return None
+        self._count(status)
+        self._observers.job_finished(run, status, end_ms - start_ms)
         await self._deliver(result, worker)
         if status == common_pb2.SUCCESS and output is not None:
             await self._chain(job, worker, output)
@@ -134,6 +147,7 @@ class JobRecorder:
         if _should_store(result, worker):
             await self._job_results.insert(result)
         await self._statuses.delete(job.id.value)
+        self._count(common_pb2.CANCELLED)
         if job.data.request_streaming:
             # A final result of a streaming job always follows its end trailer.
             await self._bus.publish_stream(
@@ -141,9 +155,14 @@ class JobRecorder:
             )
         await self._deliver(result, worker)
 
+    def _count(self, status: ResultStatus) -> None:
+        if self._metrics is not None:
+            self._metrics.record(status)
+
     async def _retry(
         self, run: JobRun, result: job_result_pb2.JobResult, delay_ms: int, end_ms: int
-    ) -> None:
+    ) -> bool:
+        """Store the failed attempt and schedule the next; False if the lease was lost."""
         job, worker = run.job, run.worker
         next_job = job_pb2.Job()
         next_job.CopyFrom(job)
@@ -169,7 +188,7 @@ class JobRecorder:
             if not kept:
                 self._log_lost_lease(run)
                 await self._release_queue_entry(run)
-                return
+                return False
             if placement.row:
                 self._router.wake_poller_if_due(next_job)
         else:
@@ -180,10 +199,11 @@ class JobRecorder:
         await self._statuses.set(job.id.value, common_pb2.PENDING)
         if placement.queue and run.queued is not None:
             await self._queue.requeue(run.queued, next_job)
-            return
+            return True
         await self._release_queue_entry(run)
         if placement.queue:
             await self._queue.push(next_job, run.channel)
+        return True
 
     async def _close_run(self, run: JobRun, result: job_result_pb2.JobResult) -> bool:
         """Store the result and remove or reschedule the job; False if the lease was lost."""

@@ -58,7 +58,10 @@ class RunnerService(runner_pb2_grpc.RunnerServiceServicer):
         self, request: runner_pb2.RunnerId, context: Context
     ) -> service_common_pb2.SuccessResponse:
         if request.value <= MAX_RESERVED_RUNNER_ID:
-            raise InvalidArgumentError(f"runner {request.value} is built in and cannot be deleted")
+            raise InvalidArgumentError(
+                f"runner id {request.value} is reserved for runners built in to the server "
+                f"(ids up to {MAX_RESERVED_RUNNER_ID}), which cannot be deleted"
+            )
         deleted = await self._external.delete(request.value)
         return service_common_pb2.SuccessResponse(is_success=deleted)
 

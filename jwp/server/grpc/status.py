@@ -38,6 +38,7 @@ GRPC_STATUS_OF_ERROR: dict[type[errors.JwpError], grpc.StatusCode] = {
     errors.JobTimeoutError: grpc.StatusCode.DEADLINE_EXCEEDED,
     errors.RetryableRunnerError: grpc.StatusCode.UNAVAILABLE,
     errors.FatalRunnerError: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.OutputTooLargeError: grpc.StatusCode.RESOURCE_EXHAUSTED,
     errors.AbortedRunnerError: grpc.StatusCode.ABORTED,
     errors.JobCancelledError: grpc.StatusCode.CANCELLED,
     errors.RunnerError: grpc.StatusCode.FAILED_PRECONDITION,

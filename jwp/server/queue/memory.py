@@ -97,12 +97,17 @@ class MemoryJobQueue(JobQueue):
         return None
 
     async def list_queued(self, channel: str, limit: int | None) -> list[job_pb2.Job]:
-        queue = self._channels[channel]
+        # `get`, not indexing: a lookup of an unknown channel must not add an
+        # entry, or callers could grow the dict with every name they try.
+        queue = self._channels.get(channel)
+        if queue is None:
+            return []
         jobs = [job for priority in PRIORITIES for job in queue.lanes[priority]]
         return jobs if limit is None else jobs[:limit]
 
     async def queued_count(self, channel: str) -> int:
-        return self._channels[channel].size()
+        queue = self._channels.get(channel)
+        return queue.size() if queue is not None else 0
 
     async def advertise_channels(self, channels: dict[str, int]) -> None:
         self._advertised = dict(channels)

@@ -93,6 +93,11 @@ async def db_errors(action: str) -> AsyncIterator[None]:
         ) from error
     except DBAPIError as error:
         logger.warning("database error during %s: %s", action, _first_line(error.orig))
+        if "database is locked" in _first_line(error.orig):
+            raise StorageUnavailableError(
+                f"cannot {action}: the database is locked by another connection or process "
+                f"(waited {SQLITE_BUSY_TIMEOUT_MS} ms); retry once it is released"
+            ) from error
         raise StorageUnavailableError(
             f"cannot {action}: the database failed ({_first_line(error.orig)}); "
             "check that it is reachable and retry"

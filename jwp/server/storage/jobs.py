@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, insert, or_, select, update
@@ -20,6 +21,18 @@ from .job_results import result_row_of
 from .tables import job as job_table
 from .tables import job_result as result_table
 from .tables import worker as worker_table
+
+
+@dataclass(frozen=True)
+class JobCounts:
+    """Unclaimed RDB jobs by schedule at one moment, for the dashboard."""
+
+    due: int
+    """Jobs whose run_after_time has come (WITH_BACKUP copies, with 0, excluded)."""
+    scheduled: int
+    """Jobs whose run_after_time is in the future."""
+    periodic: int
+    """Jobs of periodic workers, claimed or not."""
 
 
 class JobRepository:
@@ -79,6 +92,22 @@ class JobRepository:
         async with db_errors("count jobs"), self._engine.connect() as connection:
             total = await connection.scalar(select(func.count()).select_from(job_table))
         return int(total or 0)
+
+    async def count_by_schedule(self, now_ms: int) -> JobCounts:
+        """Count due, future and periodic jobs in one query."""
+        unclaimed = job_table.c.grabbed_until_time <= now_ms
+        due = and_(job_table.c.run_after_time > 0, job_table.c.run_after_time <= now_ms, unclaimed)
+        scheduled = and_(job_table.c.run_after_time > now_ms, unclaimed)
+        periodic = worker_table.c.periodic_interval > 0
+        # COUNT skips the NULL that a CASE without ELSE yields when its condition is false.
+        query = select(
+            func.count(case((due, 1))),
+            func.count(case((scheduled, 1))),
+            func.count(case((periodic, 1))),
+        ).select_from(job_table.outerjoin(worker_table, worker_table.c.id == job_table.c.worker_id))
+        async with db_errors("count jobs by schedule"), self._engine.connect() as connection:
+            row = (await connection.execute(query)).one()
+        return JobCounts(due=int(row[0]), scheduled=int(row[1]), periodic=int(row[2]))
 
     async def find_due(
         self, *, channel: str, due_before_ms: int, now_ms: int, limit: int

@@ -90,6 +90,13 @@ class WorkerRepository:
             rows = (await connection.execute(query)).all()
         return [_worker_of(row._mapping) for row in rows]
 
+    async def find_channels(self) -> list[str]:
+        """List the distinct channels workers name, the default one as stored."""
+        query = select(worker_table.c.channel).distinct().order_by(worker_table.c.channel)
+        async with db_errors("list worker channels"), self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [row[0] or DEFAULT_CHANNEL for row in rows]
+
     async def count(self) -> int:
         async with db_errors("count workers"), self._engine.connect() as connection:
             total = await connection.scalar(select(func.count()).select_from(worker_table))

@@ -9,9 +9,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from jwp.server.runners.mcp_config import McpServerConfig, parse_definition
-
 from jwp.proto.jobworkerp.runner.mcp_server_args_pb2 import McpServerArgs
+from jwp.server.runners.mcp_config import McpServerConfig, parse_definition
 from tests.support.waiting import eventually_sync
 
 TOOLS_SERVER = Path(__file__).resolve().parent / "mcp_servers" / "tools_server.py"

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from jwp.server.runners.mcp_config import parse_definition
-from jwp.server.runners.mcp_runner import McpServerRunner
 
 from jwp.errors import RetryableRunnerError, RunnerArgumentError
 from jwp.proto.jobworkerp.runner.mcp_server_result_pb2 import McpServerResult
+from jwp.server.runners.mcp_config import parse_definition
+from jwp.server.runners.mcp_runner import McpServerRunner
 from tests.server.runners.mcp_support import (
     TOOL_NAMES,
     http_tools_server,

@@ -1,0 +1,1 @@
+"""Tests of the `jwp tui` dashboard against real servers."""
