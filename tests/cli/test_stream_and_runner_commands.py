@@ -109,7 +109,8 @@ def test_runner_create_errors(cli: Cli, tmp_path: Path) -> None:
     assert "cannot read --definition file" in missing_file
     assert "ALREADY_EXISTS" in taken
     assert "COMMAND" in wrong_type.stderr
-    assert "built in and cannot be deleted" in builtin
+    assert "reserved for runners built in" in builtin
+    assert "cannot be deleted" in builtin
 
 
 # job enqueue-for-stream and job-result listen-stream
