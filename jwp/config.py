@@ -242,6 +242,17 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     """API key sent by the LLM runners' `genai` settings as a bearer token."""
 
+    mcp_config: Path = Path("mcp-settings.toml")
+    """MCP server configuration file (TOML, JSON or YAML); a missing file means no MCP servers."""
+
+    jwp_mcp_connect_timeout_ms: int = Field(default=30_000, ge=1)
+    """Limit for connecting to an MCP server and listing its tools, in ms (at start-up, on
+    RunnerService.Create and when a job opens a session)."""
+
+    plugins_runner_dir: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    """Folders searched for plugin runners (Python modules and packages), comma-separated;
+    unset searches none."""
+
     @field_validator("worker_channels", mode="before")
     @classmethod
     def _parse_channels(cls, value: object) -> object:
@@ -250,6 +261,11 @@ class Settings(BaseSettings):
     @field_validator("worker_channel_concurrencies", mode="before")
     @classmethod
     def _parse_concurrencies(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("plugins_runner_dir", mode="before")
+    @classmethod
+    def _parse_plugin_dirs(cls, value: object) -> object:
         return _split_csv(value)
 
     @field_validator("jwp_grpc_web_addr", "jwp_metrics_addr")

@@ -181,6 +181,20 @@ class Api:
     def count_runners(self) -> int:
         return self._count("RunnerService/Count")
 
+    def create_runner(self, request: runner_service_pb2.CreateRunnerRequest) -> int:
+        response = self._unary(
+            "RunnerService/Create", request, runner_service_pb2.CreateRunnerResponse
+        )
+        return response.id.value
+
+    def delete_runner(self, runner_id: int) -> bool:
+        response = self._unary(
+            "RunnerService/Delete",
+            runner_pb2.RunnerId(value=runner_id),
+            service_common_pb2.SuccessResponse,
+        )
+        return response.is_success
+
     # WorkerService
 
     def create_worker(self, data: worker_pb2.WorkerData) -> int:
@@ -246,6 +260,10 @@ class Api:
 
     def enqueue(self, request: job_service_pb2.JobRequest) -> job_service_pb2.CreateJobResponse:
         return self._unary("JobService/Enqueue", request, job_service_pb2.CreateJobResponse)
+
+    def enqueue_for_stream(self, request: job_service_pb2.JobRequest) -> OutputStream:
+        """Start a streaming job; the global timeout, if set, limits the whole stream."""
+        return self._output_stream("JobService/EnqueueForStream", request, self._timeout_s)
 
     def delete_job(self, job_id: int) -> bool:
         response = self._unary(
@@ -321,6 +339,10 @@ class Api:
         call = multi_callable(request)
         return ResultStream(call, lambda error: self._translate(error, rpc))
 
+    def listen_stream(self, request: result_service_pb2.ListenRequest) -> OutputStream:
+        """Follow a job's streamed output; the global timeout, if set, limits the whole stream."""
+        return self._output_stream("JobResultService/ListenStream", request, self._timeout_s)
+
     def delete_result(self, result_id: int) -> bool:
         response = self._unary(
             "JobResultService/Delete",
@@ -333,6 +355,15 @@ class Api:
         return self._count("JobResultService/Count")
 
     # Calls and errors
+
+    def _output_stream(self, rpc: str, request: Message, timeout_s: float | None) -> OutputStream:
+        multi_callable = self._channel.unary_stream(
+            _method_path(rpc),
+            request_serializer=_serialize,
+            response_deserializer=common_pb2.ResultOutputItem.FromString,
+        )
+        call = multi_callable(request, timeout=timeout_s)
+        return OutputStream(call, lambda error: self._translate(error, rpc))
 
     def _count(self, rpc: str) -> int:
         response = self._unary(
@@ -421,6 +452,48 @@ class ResultStream:
     def cancel(self) -> None:
         self._cancelled = True
         self._call.cancel()
+
+
+class OutputStream:
+    """The streamed output of one job: chunks, the end item, then the result in the trailer.
+
+    The server sends the job id in the initial metadata (`x-job-id-bin`) and
+    the final JobResult in the trailing metadata (`x-job-result-bin`).
+    """
+
+    JOB_ID_KEY = "x-job-id-bin"
+    RESULT_KEY = "x-job-result-bin"
+
+    def __init__(self, call: Any, translate: Callable[[grpc.RpcError], CliError]) -> None:
+        self._call = call
+        self._translate = translate
+
+    def __iter__(self) -> Iterator[common_pb2.ResultOutputItem]:
+        try:
+            for item in self._call:
+                yield cast(common_pb2.ResultOutputItem, item)
+        except grpc.RpcError as error:
+            raise self._translate(error) from None
+
+    def job_id(self) -> int | None:
+        """Wait for the initial metadata and return the job id it carries, if any."""
+        encoded = _metadata_value(self._call.initial_metadata(), self.JOB_ID_KEY)
+        return job_pb2.JobId.FromString(encoded).value if encoded is not None else None
+
+    def result(self) -> job_result_pb2.JobResult | None:
+        """Return the final result from the trailing metadata; call after iterating."""
+        encoded = _metadata_value(self._call.trailing_metadata(), self.RESULT_KEY)
+        return job_result_pb2.JobResult.FromString(encoded) if encoded is not None else None
+
+    def cancel(self) -> None:
+        self._call.cancel()
+
+
+def _metadata_value(metadata: Any, key: str) -> bytes | None:
+    for entry_key, value in metadata or ():
+        if entry_key == key and isinstance(value, bytes):
+            return value
+    return None
 
 
 def _method_path(rpc: str) -> str:

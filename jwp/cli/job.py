@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .options import WORKER_REF_HELP, JsonOutput, Limit, Offset
+
+if TYPE_CHECKING:
+    from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
+
+    from .convert import Lookups
 
 app = typer.Typer(
     name="job",
@@ -35,82 +40,72 @@ _PRIORITY_NAMES = {
 JobIdOption = Annotated[int, typer.Option("--id", "-i", min=1, help="Job id.")]
 
 
+WorkerOption = Annotated[str, typer.Option("--worker", "-w", help=WORKER_REF_HELP)]
+ArgsOption = Annotated[
+    str,
+    typer.Option(
+        "--args",
+        "-a",
+        help="Job args as JSON, converted with the runner's args schema (see `jwp runner "
+        'find`), e.g. \'{"command":"echo","args":["Hello"]}\' for COMMAND. For a runner '
+        "without an args schema the text is sent as is.",
+    ),
+]
+UniqueKeyOption = Annotated[
+    str | None,
+    typer.Option("--unique-key", "-u", help="Key that rejects a second job with the same key."),
+]
+RunAfterTimeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--run-after-time",
+        "-r",
+        help="Do not start before this time: epoch milliseconds, an ISO 8601 time (UTC "
+        "unless it has an offset) or an offset from now such as +500ms, +30s, +5m, +2h. "
+        "Not for DIRECT workers.",
+    ),
+]
+PriorityOption = Annotated[
+    Priority | None,
+    typer.Option(
+        "--priority",
+        "-p",
+        case_sensitive=False,
+        help="Queue priority, medium when left out. middle is the same as medium.",
+    ),
+]
+JobTimeoutOption = Annotated[
+    int | None,
+    typer.Option(
+        "--timeout",
+        "-t",
+        min=0,
+        help="Time limit of the run in milliseconds, one year when left out. 0 means no limit.",
+    ),
+]
+
+
 @app.command("enqueue")
 def enqueue(
     ctx: typer.Context,
-    worker: Annotated[str, typer.Option("--worker", "-w", help=WORKER_REF_HELP)],
-    args: Annotated[
-        str,
-        typer.Option(
-            "--args",
-            "-a",
-            help="Job args as JSON, converted with the runner's args schema (see `jwp runner "
-            'find`), e.g. \'{"command":"echo","args":["Hello"]}\' for COMMAND. For a runner '
-            "without an args schema the text is sent as is.",
-        ),
-    ] = "",
-    unique_key: Annotated[
-        str | None,
-        typer.Option("--unique-key", "-u", help="Key that rejects a second job with the same key."),
-    ] = None,
-    run_after_time: Annotated[
-        str | None,
-        typer.Option(
-            "--run-after-time",
-            "-r",
-            help="Do not start before this time: epoch milliseconds, an ISO 8601 time (UTC "
-            "unless it has an offset) or an offset from now such as +500ms, +30s, +5m, +2h. "
-            "Not for DIRECT workers.",
-        ),
-    ] = None,
-    priority: Annotated[
-        Priority | None,
-        typer.Option(
-            "--priority",
-            "-p",
-            case_sensitive=False,
-            help="Queue priority, medium when left out. middle is the same as medium.",
-        ),
-    ] = None,
-    timeout: Annotated[
-        int | None,
-        typer.Option(
-            "--timeout",
-            "-t",
-            min=0,
-            help="Time limit of the run in milliseconds, one year when left out. 0 means no limit.",
-        ),
-    ] = None,
+    worker: WorkerOption,
+    args: ArgsOption = "",
+    unique_key: UniqueKeyOption = None,
+    run_after_time: RunAfterTimeOption = None,
+    priority: PriorityOption = None,
+    timeout: JobTimeoutOption = None,
     json_output: JsonOutput = False,
 ) -> None:
     """Enqueue a job. For a DIRECT worker wait and print the result, else print the job id."""
-    from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
-
     from .client import connect
-    from .convert import Lookups, encode_args, parse_worker_ref
-    from .errors import InputError, ServerError
+    from .convert import Lookups
+    from .errors import ServerError
     from .output import Output, result_card
     from .records import job_result_record
-    from .times import parse_time_ms
 
-    worker_ref = parse_worker_ref(worker)
-    if unique_key == "":
-        raise InputError("--unique-key is empty; leave it out or give a key")
-    run_after_ms = parse_time_ms(run_after_time, "--run-after-time") if run_after_time else None
     with connect(ctx) as api:
         lookups = Lookups(api)
-        target = lookups.worker(worker_ref)
-        args_bytes = encode_args(lookups.runner(target.data.runner_id.value), args)
-        # The job names the worker by the id that was resolved, so it runs on
-        # the worker whose schema encoded the args even if a name changes.
-        request = job_service_pb2.JobRequest(
-            worker_id=target.id,
-            args=args_bytes,
-            uniq_key=unique_key,
-            run_after_time=run_after_ms,
-            priority=_PRIORITY_NAMES[priority] if priority else None,
-            timeout=timeout,
-        )
+        request = _job_request(lookups, worker, args, unique_key, run_after_time, priority, timeout)
         response = api.enqueue(request)
         result = (
             job_result_record(response.result, lookups) if response.HasField("result") else None
@@ -128,6 +123,69 @@ def enqueue(
         raise ServerError(
             f"job {result['job_id']} failed with status {result['status']}; see the output above"
         )
+
+
+@app.command("enqueue-for-stream")
+def enqueue_for_stream(
+    ctx: typer.Context,
+    worker: WorkerOption,
+    args: ArgsOption = "",
+    unique_key: UniqueKeyOption = None,
+    run_after_time: RunAfterTimeOption = None,
+    priority: PriorityOption = None,
+    timeout: JobTimeoutOption = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Enqueue a job and print each chunk of its output as it arrives, then its result.
+
+    The runner must stream (output type STREAMING or BOTH, e.g. COMMAND: one
+    chunk per output line). Chunks are decoded with the runner's result schema.
+    With --json each chunk is a line {"chunk": ...} and the last line is
+    {"result": ...}.
+    """
+    from .client import connect
+    from .convert import Lookups
+    from .streams import print_output_stream
+
+    with connect(ctx) as api:
+        lookups = Lookups(api)
+        request = _job_request(lookups, worker, args, unique_key, run_after_time, priority, timeout)
+        runner = lookups.runner_of_worker_id(request.worker_id.value)
+        stream = api.enqueue_for_stream(request)
+        print_output_stream(stream, runner, lookups, json_mode=json_output)
+
+
+def _job_request(
+    lookups: Lookups,
+    worker: str,
+    args: str,
+    unique_key: str | None,
+    run_after_time: str | None,
+    priority: Priority | None,
+    timeout: int | None,
+) -> job_service_pb2.JobRequest:
+    """Build a JobRequest from the enqueue options, encoding the args with the runner's schema."""
+    from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
+
+    from .convert import encode_args, parse_worker_ref
+    from .errors import InputError
+    from .times import parse_time_ms
+
+    worker_ref = parse_worker_ref(worker)
+    if unique_key == "":
+        raise InputError("--unique-key is empty; leave it out or give a key")
+    run_after_ms = parse_time_ms(run_after_time, "--run-after-time") if run_after_time else None
+    target = lookups.worker(worker_ref)
+    # The job names the worker by the id that was resolved, so it runs on the
+    # worker whose schema encoded the args even if a name changes.
+    return job_service_pb2.JobRequest(
+        worker_id=target.id,
+        args=encode_args(lookups.runner(target.data.runner_id.value), args),
+        uniq_key=unique_key,
+        run_after_time=run_after_ms,
+        priority=_PRIORITY_NAMES[priority] if priority else None,
+        timeout=timeout,
+    )
 
 
 @app.command("find")

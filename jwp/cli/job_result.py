@@ -129,6 +129,52 @@ def listen(
         )
 
 
+@app.command("listen-stream")
+def listen_stream(
+    ctx: typer.Context,
+    job_id: JobIdOption,
+    worker: WorkerOption,
+    timeout: Annotated[
+        int | None,
+        typer.Option(
+            "--timeout",
+            "-t",
+            min=1,
+            help="Give up after this many milliseconds; when left out, after the server's "
+            "JOB_QUEUE_EXPIRE_JOB_RESULT_SECONDS.",
+        ),
+    ] = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Print each chunk of a running job's streamed output as it arrives, then its result.
+
+    The worker must broadcast its results (`--broadcast-results`). Chunks
+    streamed before the command started are not shown; a job that has
+    finished, or does not stream, shows only its result. With --json each
+    chunk is a line {"chunk": ...} and the last line is {"result": ...}.
+    """
+    from jwp.proto.jobworkerp.data import job_pb2
+    from jwp.proto.jobworkerp.service import job_result_pb2 as result_service_pb2
+
+    from .client import connect
+    from .convert import Lookups, parse_worker_ref
+    from .streams import print_output_stream
+
+    worker_ref = parse_worker_ref(worker)
+    with connect(ctx) as api:
+        lookups = Lookups(api)
+        target = _broadcasting_worker(lookups, worker_ref)
+        request = result_service_pb2.ListenRequest(
+            job_id=job_pb2.JobId(value=job_id), worker_id=target.id, timeout=timeout
+        )
+        stream = api.listen_stream(request)
+        # The server sends the job id once it is subscribed, so every chunk
+        # streamed after this message is printed.
+        if stream.job_id() is not None:
+            typer.echo(f"listening to job {job_id}...", err=True)
+        print_output_stream(stream, lookups.runner_of(target), lookups, json_mode=json_output)
+
+
 @app.command("listen-by-worker")
 def listen_by_worker(
     ctx: typer.Context, worker: WorkerOption, json_output: JsonOutput = False

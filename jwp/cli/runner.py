@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,9 +12,18 @@ from .options import JsonOutput, Limit, Offset
 
 app = typer.Typer(
     name="runner",
-    help="Look up runners: the kinds of work (COMMAND, HTTP_REQUEST, ...) that workers use.",
+    help="Look up runners, the kinds of work (COMMAND, HTTP_REQUEST, ...) that workers use, "
+    "and add or delete MCP server and plugin runners.",
     no_args_is_help=True,
 )
+
+
+class CreatableType(enum.StrEnum):
+    """Runner types that can be added while the server runs."""
+
+    MCP_SERVER = "MCP_SERVER"
+    PLUGIN = "PLUGIN"
+
 
 RunnerIdOption = Annotated[
     int, typer.Option("--id", "-i", help="Runner id (see `jwp runner list`).")
@@ -81,3 +92,89 @@ def count(ctx: typer.Context, json_output: JsonOutput = False) -> None:
     with connect(ctx) as api:
         total = api.count_runners()
     Output(json_mode=json_output).count(total)
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option("--name", "-n", help="Unique runner name.")],
+    runner_type: Annotated[
+        CreatableType,
+        typer.Option("--runner-type", "-r", case_sensitive=False, help="Kind of runner to add."),
+    ],
+    definition: Annotated[
+        str,
+        typer.Option(
+            "--definition",
+            help="MCP_SERVER: the server's transport in TOML, JSON or YAML, e.g. "
+            "'protocol = \"stdio\"' plus command and args, or protocol sse / streamable-http "
+            "plus url. PLUGIN: the path of the plugin's .py file or package folder, as the "
+            "server sees it. @FILE reads the definition from FILE.",
+        ),
+    ],
+    description: Annotated[
+        str, typer.Option("--description", "-d", help="What the runner does.")
+    ] = "",
+    json_output: JsonOutput = False,
+) -> None:
+    """Add an MCP server or a plugin as a runner and print its id.
+
+    The server connects to an MCP server first, and loads a plugin first, so a
+    definition that does not work is rejected.
+    """
+    from jwp.proto.jobworkerp.service import runner_pb2 as runner_service_pb2
+
+    from .client import connect
+    from .output import Output
+
+    request = runner_service_pb2.CreateRunnerRequest(
+        name=name,
+        description=description,
+        runner_type=runner_type.value,
+        definition=_read_definition(definition),
+    )
+    with connect(ctx) as api:
+        runner_id = api.create_runner(request)
+    output = Output(json_mode=json_output)
+    if output.json_mode:
+        output.json({"runner_id": str(runner_id)})
+    else:
+        output.line(f"runner id: {runner_id}")
+
+
+def _read_definition(value: str) -> str:
+    """Return `--definition`, or the text of the file that `@FILE` names."""
+    from .errors import InputError
+
+    if not value.startswith("@"):
+        if not value.strip():
+            raise InputError("--definition is empty; give the definition, or @FILE to read it")
+        return value
+    path = Path(value[1:]).expanduser()
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputError(
+            f"cannot read --definition file {str(path)!r}: {error.strerror or error}"
+        ) from None
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, runner_id: RunnerIdOption, json_output: JsonOutput = False) -> None:
+    """Delete an MCP server or plugin runner; built-in runners cannot be deleted.
+
+    Workers of the runner stay, but their jobs fail until they use another runner.
+    """
+    from .client import connect
+    from .errors import ServerError
+    from .output import Output
+
+    with connect(ctx) as api:
+        deleted = api.delete_runner(runner_id)
+    if not deleted:
+        raise ServerError(f"runner {runner_id} not found; list runners with `jwp runner list`")
+    output = Output(json_mode=json_output)
+    if output.json_mode:
+        output.json({"runner_id": str(runner_id), "deleted": True})
+    else:
+        output.line(f"runner {runner_id} deleted")

@@ -9,8 +9,9 @@ directory, the server need not see the file, and the document is checked
 before anything is created. An http(s) URL is sent as `workflow_url` for
 the server to fetch.
 
-NOTE: the server has no EnqueueForStream yet, so the command prints the
-final result only, not each task as it finishes.
+NOTE: the command waits with Listen, so it prints the final result only,
+not each task as it finishes; EnqueueForStream, which the server now has
+(see `jwp job enqueue-for-stream`), could stream the tasks.
 """
 
 from __future__ import annotations

@@ -63,6 +63,7 @@ from jwp.server.restore import JobRestorer
 from jwp.server.results import ResultManager
 from jwp.server.routing import JobRouter, now_ms
 from jwp.server.runners import process
+from jwp.server.runners.external import ExternalRunners
 from jwp.server.runners.host import RunnerHost
 from jwp.server.runners.registry import RunnerRegistry, builtin_specs
 from jwp.server.storage import Storage, open_storage
@@ -97,6 +98,7 @@ class Components:
     dispatcher: Dispatcher
     poller: RdbPoller
     instances: RunnerInstances
+    external: ExternalRunners
     restorer: JobRestorer
     queue: JobQueue
     bus: ResultBus
@@ -130,6 +132,7 @@ class JwpServer:
         self._started_at = time.monotonic()
         self.extras = ServerExtras(settings)
         storage = await open_storage(settings)
+        components: Components | None = None
         backend: QueueBackend | None = None
         try:
             backend = await open_backend(settings)
@@ -146,6 +149,8 @@ class JwpServer:
             await self.extras.close()
             if backend is not None:
                 await backend.close()
+            if components is not None:
+                await components.external.close()
             await storage.close()
             raise
         await self._grpc.start()
@@ -206,6 +211,14 @@ class JwpServer:
         )
         recorder.add_observer(metrics)
         instances = RunnerInstances(channels)
+        external = ExternalRunners(
+            settings=settings,
+            registry=runners,
+            repository=storage.runners,
+            ids=ids,
+            drop_pools=instances.drop_runner,
+        )
+        await external.load_at_startup()
         executor = JobExecutor(
             runners=runners,
             instances=instances,
@@ -252,10 +265,12 @@ class JwpServer:
         workers.add_listener(instances.drop)
         if backend.scalable:
             workers.set_change_publisher(backend.events.publish_worker_changed)
+            external.set_change_publisher(backend.events.publish_runner_changed)
         backend.events.set_handlers(
             on_worker_changed=lambda worker_id: workers.invalidate(worker_id, tell_others=False),
             on_cancel=self._cancel_handler(dispatcher),
             on_rdb_job_due=poller.wake if self.dispatches else lambda: None,
+            on_runner_changed=external.reload,
         )
         results = ResultManager(
             settings=settings, workers=workers, job_results=storage.job_results, bus=bus
@@ -277,6 +292,7 @@ class JwpServer:
             dispatcher=dispatcher,
             poller=poller,
             instances=instances,
+            external=external,
             restorer=restorer,
             queue=queue,
             bus=bus,
@@ -364,7 +380,7 @@ class JwpServer:
         dashboard servicer is made once and shared.
         """
         runner_pb2_grpc.add_RunnerServiceServicer_to_server(
-            RunnerService(components.runners, components.storage.runners), server
+            RunnerService(components.runners, components.external), server
         )
         worker_pb2_grpc.add_WorkerServiceServicer_to_server(
             WorkerService(components.workers, components.queue.served_channels), server
@@ -422,6 +438,7 @@ class JwpServer:
             await self.extras.stop_serving()
         await self._grpc.stop(GRPC_STOP_GRACE_S)
         await components.instances.close()
+        await components.external.close()
         await process.wait_for_cleanups()
         await components.bus.close()
         await components.backend.close()

@@ -8,8 +8,9 @@ job, place it (see `routing`), and for a DIRECT worker wait for the result.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 from jwp.config import DEFAULT_CHANNEL, Settings
@@ -32,6 +33,7 @@ from jwp.server.runners import codec
 from jwp.server.runners.base import RunnerSpec
 from jwp.server.runners.registry import RunnerRegistry
 from jwp.server.storage import JobRepository
+from jwp.server.streams import OutputStream
 from jwp.server.workers import WorkerManager
 
 logger = logging.getLogger(__name__)
@@ -40,6 +42,10 @@ DEFAULT_TIMEOUT_MS = 365 * 24 * 3600 * 1000
 """Timeout of a job whose request leaves `timeout` unset: one year, as in jobworkerp."""
 
 MAX_UNIQ_KEY_LENGTH = 128
+
+# Time a caller waits past a job's timeout for the result of the timed-out
+# run to be recorded, in ms.
+RESULT_WAIT_MARGIN_MS = 5000
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,40 @@ class JobManager:
         streaming: bool = False,
     ) -> EnqueueOutcome:
         """Validate and place a new job; for a DIRECT worker, wait for its result."""
+        job, worker = await self._admit(request, metadata, streaming=streaming)
+        if worker.data.response_type == common_pb2.DIRECT:
+            result = await self._enqueue_direct(job, worker)
+            return EnqueueOutcome(job_id=job.id.value, result=result)
+        await self._router.place(job, worker, replace=False)
+        logger.debug("job %d enqueued for worker %r", job.id.value, worker.data.name)
+        return EnqueueOutcome(job_id=job.id.value, result=None)
+
+    @contextlib.asynccontextmanager
+    async def enqueue_for_stream(
+        self, request: job_service_pb2.JobRequest, metadata: Mapping[str, str]
+    ) -> AsyncIterator[OutputStream]:
+        """Place a streaming job and follow its output chunks and final result.
+
+        The subscriptions open before the job is placed, so no chunk is
+        missed. This works for every worker, not only DIRECT ones: a
+        NO_RESULT worker's result is taken from the result topic that
+        every final result is published on.
+        """
+        job, worker = await self._admit(request, metadata, streaming=True)
+        job_id = job.id.value
+        if worker.data.response_type == common_pb2.DIRECT:
+            results = self._bus.expect_direct(job_id)
+        else:
+            results = self._bus.listen_job(job_id)
+        async with self._bus.listen_stream(job_id) as chunks, results as result_subscription:
+            await self._router.place(job, worker, replace=False)
+            logger.debug("streaming job %d enqueued for worker %r", job_id, worker.data.name)
+            yield OutputStream(job_id, chunks, result_subscription, self._wait_s(job))
+
+    async def _admit(
+        self, request: job_service_pb2.JobRequest, metadata: Mapping[str, str], *, streaming: bool
+    ) -> tuple[job_pb2.Job, worker_pb2.Worker]:
+        """Validate a job request against its worker and runner, and build the job."""
         if not self.accepting:
             raise ShuttingDownError("the server is shutting down and takes no new jobs; retry")
         _check_request(request)
@@ -101,13 +141,20 @@ class JobManager:
         await codec.check_args(spec, request.args)
         job = self._build_job(request, worker, metadata, streaming=streaming)
         await self._check_queue_capacity(job, worker)
+        return job, worker
 
-        if worker.data.response_type == common_pb2.DIRECT:
-            result = await self._enqueue_direct(job, worker)
-            return EnqueueOutcome(job_id=job.id.value, result=result)
-        await self._router.place(job, worker, replace=False)
-        logger.debug("job %d enqueued for worker %r", job.id.value, worker.data.name)
-        return EnqueueOutcome(job_id=job.id.value, result=None)
+    def _wait_s(self, job: job_pb2.Job) -> float:
+        """Return how long a DIRECT or streaming caller waits for a job's result.
+
+        That is until the job is due, plus its timeout, plus a margin: a job
+        that times out records its result only after its processes were
+        stopped (up to JWP_KILL_GRACE_MS), and the caller should get that
+        result rather than a timeout of its own.
+        """
+        timeout_ms = job.data.timeout or self._settings.job_queue_expire_job_result_seconds * 1000
+        delay_ms = max(0, job.data.run_after_time - now_ms())
+        margin_ms = self._settings.jwp_kill_grace_ms + RESULT_WAIT_MARGIN_MS
+        return (delay_ms + timeout_ms + margin_ms) / 1000
 
     async def enqueue_next(
         self, worker_id: worker_pb2.WorkerId, args: bytes, parent: job_pb2.Job
@@ -263,15 +310,15 @@ class JobManager:
     async def _enqueue_direct(
         self, job: job_pb2.Job, worker: worker_pb2.Worker
     ) -> job_result_pb2.JobResult:
-        timeout_ms = job.data.timeout or self._settings.job_queue_expire_job_result_seconds * 1000
+        wait_s = self._wait_s(job)
         async with self._bus.expect_direct(job.id.value) as subscription:
             await self._router.place(job, worker, replace=False)
             try:
-                return await subscription.get(timeout_ms / 1000)
+                return await subscription.get(wait_s)
             except WaitTimeoutError:
                 raise WaitTimeoutError(
-                    f"job {job.id.value} did not finish within {timeout_ms} ms; its result, if "
-                    "stored, can be read later with `jwp job-result list-by-job-id`"
+                    f"job {job.id.value} did not finish within {wait_s * 1000:.0f} ms; its "
+                    "result, if stored, can be read later with `jwp job-result list-by-job-id`"
                 ) from None
 
     async def find(self, job_id: int) -> job_pb2.Job | None:

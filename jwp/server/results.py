@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -10,6 +11,7 @@ from jwp.errors import InvalidArgumentError, WaitTimeoutError
 from jwp.proto.jobworkerp.data import common_pb2, job_result_pb2, worker_pb2
 from jwp.server.queue import ResultBus
 from jwp.server.storage import JobResultRepository
+from jwp.server.streams import OutputStream
 from jwp.server.workers import WorkerManager
 
 logger = logging.getLogger(__name__)
@@ -75,6 +77,25 @@ class ResultManager:
                     f"job {job_id} did not finish within {wait_ms} ms; listen again or raise "
                     "the timeout"
                 ) from None
+
+    @contextlib.asynccontextmanager
+    async def listen_stream(
+        self, job_id: int, worker_ref: WorkerRef, timeout_ms: int | None
+    ) -> AsyncIterator[OutputStream]:
+        """Follow a job's output chunks and final result, as `listen` does for the result.
+
+        A job that has already finished gives a single empty item and its result.
+        """
+        await self._broadcasting_worker(worker_ref)
+        wait_ms = (
+            timeout_ms if timeout_ms else self._settings.job_queue_expire_job_result_seconds * 1000
+        )
+        async with (
+            self._bus.listen_stream(job_id) as chunks,
+            self._bus.listen_job(job_id) as results,
+        ):
+            finished = await self._find_final(job_id)
+            yield OutputStream(job_id, chunks, results, wait_ms / 1000, finished=finished)
 
     async def listen_by_worker(
         self,

@@ -22,7 +22,7 @@ from jwp.server.routing import now_ms
 from jwp.server.runners.registry import RunnerRegistry
 from jwp.server.storage import JobRepository
 
-from .outcome import ResultStatus, status_of_error
+from .outcome import ResultStatus, retry_delay_ms, status_of_error
 from .pools import RunnerInstances
 from .recorder import JobRecorder
 from .run import JobRun, StopReason
@@ -86,6 +86,7 @@ class JobExecutor:
                 output = f"runner failed unexpectedly: {type(error).__name__}: {error}".encode()
 
             end_ms = now_ms()
+            await self._end_stream(run, status)
             if worker.data.response_type != common_pb2.DIRECT:
                 await self._statuses.set(run.job_id, common_pb2.WAIT_RESULT)
             result = await self._recorder.finish(
@@ -112,15 +113,30 @@ class JobExecutor:
                             await self._bus.publish_stream(
                                 run.job_id, common_pb2.ResultOutputItem(data=chunk)
                             )
-                        await self._bus.publish_stream(
-                            run.job_id, common_pb2.ResultOutputItem(end=common_pb2.Trailer())
-                        )
                         return None
                     return await instance.run(job.data.args, job.metadata)
         except TimeoutError:
             raise JobTimeoutError(
                 f"job {run.job_id} timed out after {timeout_ms} ms and was stopped"
             ) from None
+
+    async def _end_stream(self, run: JobRun, status: ResultStatus) -> None:
+        """Publish the end trailer of a streaming job's output, unless a retry follows.
+
+        Every final result of a streaming job comes after its end trailer,
+        also when the run failed, so a client that follows the output reads
+        chunks until the trailer and then takes the result. A run that will be
+        retried publishes no trailer: the chunks of the next attempt follow.
+        """
+        if not run.job.data.request_streaming:
+            return
+        policy = run.worker.data.retry_policy
+        retries = retry_delay_ms(policy, run.job.data.retried) is not None
+        if status == common_pb2.ERROR_AND_RETRY and retries:
+            return
+        await self._bus.publish_stream(
+            run.job_id, common_pb2.ResultOutputItem(end=common_pb2.Trailer())
+        )
 
     def _check_output_size(self, run: JobRun, output: bytes | None) -> None:
         """Fail a run whose output is over the limit rather than store a cut protobuf message.

@@ -45,6 +45,7 @@ async def _close_quietly(instance: Runner) -> None:
 class _Pool:
     def __init__(self, worker: worker_pb2.Worker, size: int) -> None:
         self.definition = worker.data.SerializeToString(deterministic=True)
+        self.runner_id = worker.data.runner_id.value
         self.size = size
         self.idle: list[Runner] = []
         self.created = 0
@@ -154,6 +155,11 @@ class RunnerInstances:
         if pool is not None:
             await pool.close()
             logger.info("closed runner pool of worker %d", worker_id)
+
+    async def drop_runner(self, runner_id: int) -> None:
+        """Close the pools of every worker that uses a runner being deleted."""
+        for worker_id in [key for key, pool in self._pools.items() if pool.runner_id == runner_id]:
+            await self.drop(worker_id)
 
     async def close(self) -> None:
         pools, self._pools = self._pools, {}

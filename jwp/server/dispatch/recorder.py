@@ -144,6 +144,11 @@ class JobRecorder:
         await self._statuses.delete(job.id.value)
         cancelled_run = JobRun(job=job, worker=worker, channel=channel_of(worker))
         self._observers.job_finished(cancelled_run, common_pb2.CANCELLED, 0)
+        if job.data.request_streaming:
+            # A final result of a streaming job always follows its end trailer.
+            await self._bus.publish_stream(
+                job.id.value, common_pb2.ResultOutputItem(end=common_pb2.Trailer())
+            )
         await self._deliver(result, worker)
 
     async def _retry(

@@ -7,12 +7,39 @@ from typing import Any
 import grpc
 
 from jwp.errors import InvalidArgumentError
+from jwp.proto.jobworkerp.data import job_pb2, job_result_pb2
 
 # Headers with this prefix are jwp's own (auth); others are copied into the
 # job's metadata and reach the runner.
 RESERVED_HEADER_PREFIX = "jobworkerp-"
 
 MAX_LIST_LIMIT = 100_000
+
+RESULT_HEADER = "x-job-result-bin"
+"""Metadata key of the serialized final JobResult of EnqueueForStream and ListenStream.
+
+The result exists only once the stream has ended, so jwp sends it in the
+trailing metadata; jobworkerp clients read the key from the initial and the
+trailing metadata alike.
+"""
+
+JOB_ID_HEADER = "x-job-id-bin"
+"""Initial metadata key of the serialized JobId of a stream, sent before the first item."""
+
+
+async def send_stream_headers(context: grpc.aio.ServicerContext[Any, Any], job_id: int) -> None:
+    """Send a stream's initial metadata: the job id, as soon as the output is followed."""
+    await context.send_initial_metadata(
+        ((JOB_ID_HEADER, job_pb2.JobId(value=job_id).SerializeToString()),)
+    )
+
+
+def set_result_trailer(
+    context: grpc.aio.ServicerContext[Any, Any], result: job_result_pb2.JobResult | None
+) -> None:
+    """Put a stream's final result into its trailing metadata."""
+    if result is not None:
+        context.set_trailing_metadata(((RESULT_HEADER, result.SerializeToString()),))
 
 
 def job_metadata(context: grpc.aio.ServicerContext[Any, Any]) -> dict[str, str]:

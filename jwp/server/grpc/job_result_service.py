@@ -8,13 +8,13 @@ from typing import Any
 import grpc
 
 from jwp.errors import InvalidArgumentError
-from jwp.proto.jobworkerp.data import job_result_pb2
+from jwp.proto.jobworkerp.data import common_pb2, job_result_pb2
 from jwp.proto.jobworkerp.service import common_pb2 as service_common_pb2
 from jwp.proto.jobworkerp.service import job_result_pb2 as result_service_pb2
 from jwp.proto.jobworkerp.service import job_result_pb2_grpc
 from jwp.server.results import ResultManager, WorkerRef
 
-from .common import paging, positive_id
+from .common import paging, positive_id, send_stream_headers, set_result_trailer
 from .status import server_stream, unary
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -65,6 +65,26 @@ class JobResultService(job_result_pb2_grpc.JobResultServiceServicer):
         job_id = positive_id(request.job_id.value, "job_id")
         timeout_ms = request.timeout if request.HasField("timeout") else None
         return await self._results.listen(job_id, _worker_ref(request), timeout_ms)
+
+    @server_stream
+    async def ListenStream(
+        self, request: result_service_pb2.ListenRequest, context: Context
+    ) -> AsyncIterator[common_pb2.ResultOutputItem]:
+        """Follow a job's output chunks; the trailing metadata carries its final result.
+
+        The initial metadata (the job id) is sent once the subscription is
+        open, so a client that has received it misses no later chunk. A job
+        that has already finished, or does not stream, gives one empty item.
+        """
+        if not request.HasField("job_id"):
+            raise InvalidArgumentError("job_id is missing; give the id of the job to listen to")
+        job_id = positive_id(request.job_id.value, "job_id")
+        timeout_ms = request.timeout if request.HasField("timeout") else None
+        async with self._results.listen_stream(job_id, _worker_ref(request), timeout_ms) as stream:
+            await send_stream_headers(context, job_id)
+            async for item in stream.items():
+                yield item
+            set_result_trailer(context, stream.result)
 
     @server_stream
     async def ListenByWorker(

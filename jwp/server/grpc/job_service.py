@@ -14,7 +14,13 @@ from jwp.proto.jobworkerp.service import job_pb2_grpc
 from jwp.server.jobs import JobManager
 from jwp.server.restore import JobRestorer
 
-from .common import job_metadata, paging, positive_id
+from .common import (
+    job_metadata,
+    paging,
+    positive_id,
+    send_stream_headers,
+    set_result_trailer,
+)
 from .status import server_stream, unary
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -33,6 +39,23 @@ class JobService(job_pb2_grpc.JobServiceServicer):
         if outcome.result is not None:
             response.result.CopyFrom(outcome.result)
         return response
+
+    @server_stream
+    async def EnqueueForStream(
+        self, request: job_service_pb2.JobRequest, context: Context
+    ) -> AsyncIterator[common_pb2.ResultOutputItem]:
+        """Enqueue a job and stream its output chunks, then the `end` trailer item.
+
+        The initial metadata carries the job id (`x-job-id-bin`) and the
+        trailing metadata the final JobResult (`x-job-result-bin`). Unlike
+        jobworkerp, which streams nothing for a worker that is not DIRECT,
+        jwp streams every worker's job.
+        """
+        async with self._jobs.enqueue_for_stream(request, job_metadata(context)) as stream:
+            await send_stream_headers(context, stream.job_id)
+            async for item in stream.items():
+                yield item
+            set_result_trailer(context, stream.result)
 
     @unary
     async def Delete(

@@ -13,8 +13,8 @@ from jwp.proto.jobworkerp.data import common_pb2, runner_pb2
 from jwp.proto.jobworkerp.service import common_pb2 as service_common_pb2
 from jwp.proto.jobworkerp.service import runner_pb2 as runner_service_pb2
 from jwp.proto.jobworkerp.service import runner_pb2_grpc
+from jwp.server.runners.external import ExternalRunners
 from jwp.server.runners.registry import MAX_RESERVED_RUNNER_ID, RunnerRegistry
-from jwp.server.storage import RunnerRepository
 
 from .common import paging
 from .status import server_stream, unary
@@ -25,25 +25,33 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 
 class RunnerService(runner_pb2_grpc.RunnerServiceServicer):
-    def __init__(self, registry: RunnerRegistry, repository: RunnerRepository) -> None:
+    def __init__(self, registry: RunnerRegistry, external: ExternalRunners) -> None:
         self._registry = registry
-        self._repository = repository
+        self._external = external
 
     @unary
     async def Create(
         self, request: runner_service_pb2.CreateRunnerRequest, context: Context
     ) -> runner_service_pb2.CreateRunnerResponse:
+        """Add an MCP server or plugin runner.
+
+        An MCP server is connected to before it is added: a definition that
+        does not parse is INVALID_ARGUMENT, a server that cannot be reached
+        is FAILED_PRECONDITION (the request may pass once the server runs).
+        """
         allowed = (common_pb2.RunnerType.MCP_SERVER, common_pb2.RunnerType.PLUGIN)
         if request.runner_type not in allowed:
             raise InvalidArgumentError(
                 f"runner_type {_type_name(request.runner_type)} cannot be created; "
                 "only MCP_SERVER and PLUGIN runners are added at run time"
             )
-        # NOTE: MCP server and plugin runners are not built yet, so both
-        # types are rejected here with a message that says so.
-        raise InvalidArgumentError(
-            f"runner_type {_type_name(request.runner_type)} is not supported by this server yet"
+        runner_id = await self._external.create(
+            name=request.name,
+            description=request.description,
+            runner_type=request.runner_type,
+            definition=request.definition,
         )
+        return runner_service_pb2.CreateRunnerResponse(id=runner_pb2.RunnerId(value=runner_id))
 
     @unary
     async def Delete(
@@ -54,9 +62,8 @@ class RunnerService(runner_pb2_grpc.RunnerServiceServicer):
                 f"runner id {request.value} is reserved for runners built in to the server "
                 f"(ids up to {MAX_RESERVED_RUNNER_ID}), which cannot be deleted"
             )
-        removed = self._registry.remove(request.value) is not None
-        deleted = await self._repository.delete(request.value)
-        return service_common_pb2.SuccessResponse(is_success=removed or deleted)
+        deleted = await self._external.delete(request.value)
+        return service_common_pb2.SuccessResponse(is_success=deleted)
 
     @unary
     async def Find(

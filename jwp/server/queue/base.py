@@ -168,7 +168,7 @@ class ResultBus(abc.ABC):
 
 
 EventHandler = Callable[[int], Awaitable[None]]
-"""Handles one cluster event; the argument is a worker id or a job id."""
+"""Handles one cluster event; the argument is a worker id, a job id or a runner id."""
 
 
 class ClusterEvents(abc.ABC):
@@ -191,12 +191,17 @@ class ClusterEvents(abc.ABC):
         """Wake the RDB pollers of other processes: a stored job is due soon."""
 
     @abc.abstractmethod
+    async def publish_runner_changed(self, runner_id: int) -> None:
+        """Tell other processes to load a runner added at run time, or drop a deleted one."""
+
+    @abc.abstractmethod
     def set_handlers(
         self,
         *,
         on_worker_changed: EventHandler,
         on_cancel: EventHandler,
         on_rdb_job_due: Callable[[], None],
+        on_runner_changed: EventHandler | None = None,
     ) -> None:
         """Set what this process does when another process publishes an event."""
 
@@ -213,11 +218,15 @@ class LocalClusterEvents(ClusterEvents):
     async def publish_rdb_job_due(self) -> None:
         return None
 
+    async def publish_runner_changed(self, runner_id: int) -> None:
+        return None
+
     def set_handlers(
         self,
         *,
         on_worker_changed: EventHandler,
         on_cancel: EventHandler,
         on_rdb_job_due: Callable[[], None],
+        on_runner_changed: EventHandler | None = None,
     ) -> None:
         return None

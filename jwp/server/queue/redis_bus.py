@@ -374,6 +374,7 @@ class RedisClusterEvents(ClusterEvents):
         self._on_worker_changed: EventHandler | None = None
         self._on_cancel: EventHandler | None = None
         self._on_rdb_job_due: Callable[[], None] | None = None
+        self._on_runner_changed: EventHandler | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     def set_handlers(
@@ -382,10 +383,12 @@ class RedisClusterEvents(ClusterEvents):
         on_worker_changed: EventHandler,
         on_cancel: EventHandler,
         on_rdb_job_due: Callable[[], None],
+        on_runner_changed: EventHandler | None = None,
     ) -> None:
         self._on_worker_changed = on_worker_changed
         self._on_cancel = on_cancel
         self._on_rdb_job_due = on_rdb_job_due
+        self._on_runner_changed = on_runner_changed
 
     def channel_handlers(self) -> dict[str, Callable[[bytes], None]]:
         """Return the pub/sub handlers to give `RedisSubscriber.start`."""
@@ -393,6 +396,7 @@ class RedisClusterEvents(ClusterEvents):
             self._keys.worker_changed_channel: self._worker_changed,
             self._keys.cancel_channel: self._cancel,
             self._keys.rdb_due_channel: self._rdb_job_due,
+            self._keys.runner_changed_channel: self._runner_changed,
         }
 
     async def publish_worker_changed(self, worker_id: int) -> None:
@@ -403,6 +407,9 @@ class RedisClusterEvents(ClusterEvents):
 
     async def publish_rdb_job_due(self) -> None:
         await self._publish(self._keys.rdb_due_channel, 0)
+
+    async def publish_runner_changed(self, runner_id: int) -> None:
+        await self._publish(self._keys.runner_changed_channel, runner_id)
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -432,6 +439,11 @@ class RedisClusterEvents(ClusterEvents):
         job_id = self._parse(payload)
         if job_id is not None and self._on_cancel is not None:
             self._spawn(self._on_cancel(job_id))
+
+    def _runner_changed(self, payload: bytes) -> None:
+        runner_id = self._parse(payload)
+        if runner_id is not None and self._on_runner_changed is not None:
+            self._spawn(self._on_runner_changed(runner_id))
 
     def _rdb_job_due(self, payload: bytes) -> None:
         if self._parse(payload) is not None and self._on_rdb_job_due is not None:

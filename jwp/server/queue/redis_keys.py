@@ -112,6 +112,11 @@ class RedisKeys:
         return f"{self.prefix}__worker_pubsub_channel__"
 
     @property
+    def runner_changed_channel(self) -> str:
+        """Runners added or deleted at run time, for the other processes to load or drop."""
+        return f"{self.prefix}jwp:runner_changed"
+
+    @property
     def cancel_channel(self) -> str:
         """Requests to stop a running job, for whichever process runs it."""
         return f"{self.prefix}jwp:cancel"

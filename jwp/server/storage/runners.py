@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .engine import db_errors
@@ -57,6 +58,29 @@ class RunnerRepository:
                 )
                 await connection.execute(statement)
 
+    async def update(self, row: RunnerRow) -> None:
+        """Replace the name, description and definition of the runner with `row.id`."""
+        values = _values_of(row)
+        del values["id"]
+        async with db_errors(f"update runner {row.name!r}"), self._engine.begin() as connection:
+            await connection.execute(
+                update(runner_table).where(runner_table.c.id == row.id).values(**values)
+            )
+
+    async def find(self, runner_id: int) -> RunnerRow | None:
+        async with db_errors(f"find runner {runner_id}"), self._engine.connect() as connection:
+            row = (
+                await connection.execute(select(runner_table).where(runner_table.c.id == runner_id))
+            ).first()
+        return None if row is None else _row_of(row)
+
+    async def find_by_name(self, name: str) -> RunnerRow | None:
+        async with db_errors(f"find runner {name!r}"), self._engine.connect() as connection:
+            row = (
+                await connection.execute(select(runner_table).where(runner_table.c.name == name))
+            ).first()
+        return None if row is None else _row_of(row)
+
     async def delete(self, runner_id: int) -> bool:
         async with db_errors(f"delete runner {runner_id}"), self._engine.begin() as connection:
             result = await connection.execute(
@@ -85,6 +109,16 @@ class RunnerRepository:
         async with db_errors("count runners"), self._engine.connect() as connection:
             total = await connection.scalar(select(func.count()).select_from(runner_table))
         return int(total or 0)
+
+
+def _row_of(row: Any) -> RunnerRow:
+    return RunnerRow(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        definition=row.definition,
+        runner_type=row.type,
+    )
 
 
 def _values_of(row: RunnerRow) -> dict[str, object]:

@@ -1,0 +1,64 @@
+"""Printing a job's streamed output (`job enqueue-for-stream`, `job-result listen-stream`).
+
+Each chunk is decoded with the runner's result schema and printed as soon as
+it arrives: for people as one line of compact JSON (or the text of a runner
+without a result schema), with `--json` as a line `{"chunk": ...}`. The final
+result, which the server sends in the trailing metadata, follows as a card
+or as a line `{"result": ...}`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jwp.proto.jobworkerp.data import runner_pb2
+
+from .client import OutputStream
+from .convert import Lookups, decode_payload
+from .errors import ServerError
+from .output import Output, result_card
+from .records import job_result_record
+
+
+def print_output_stream(
+    stream: OutputStream,
+    runner: runner_pb2.Runner | None,
+    lookups: Lookups,
+    *,
+    json_mode: bool,
+) -> None:
+    """Print the chunks and then the result of a stream; raise ServerError unless it succeeded."""
+    output = Output(json_mode=json_mode)
+    proto_text = runner.data.result_output_proto if runner is not None else None
+    for item in stream:
+        # The `end` item, and the empty item of a finished job, carry no output.
+        if not item.HasField("data"):
+            continue
+        chunk = decode_payload(proto_text, item.data)
+        if output.json_mode:
+            output.json_line({"chunk": chunk})
+        else:
+            output.line(_chunk_text(chunk))
+
+    result = stream.result()
+    if result is None:
+        raise ServerError(
+            f"the stream ended without the job's result ({OutputStream.RESULT_KEY} trailer); "
+            "look for it with `jwp job-result list-by-job-id`"
+        )
+    record = job_result_record(result, lookups)
+    if output.json_mode:
+        output.json_line({"result": record})
+    else:
+        output.show(result_card(record))
+    if record["status"] != "SUCCESS":
+        raise ServerError(
+            f"job {record['job_id']} failed with status {record['status']}; see the output above"
+        )
+
+
+def _chunk_text(chunk: Any) -> str:
+    if isinstance(chunk, str):
+        return chunk
+    return json.dumps(chunk, ensure_ascii=False, separators=(", ", ": "))

@@ -1,0 +1,1 @@
+"""Plugins for the loader test: one fails to import, the other loads."""
