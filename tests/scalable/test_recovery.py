@@ -96,7 +96,9 @@ async def test_killed_worker_jobs_finish_on_other(cluster: Cluster) -> None:
     front = await cluster.stubs(await cluster.start("front"))
     doomed = await cluster.start("worker", WORKER_DEFAULT_CONCURRENCY="20")
     await create_worker(front, "sleepy")
-    job_ids = [await enqueue(front, "sleepy", command_args("sleep", "2")) for _ in range(20)]
+    # The jobs outlast the start of the second worker, so the kill does not
+    # land while the first worker is recording their results.
+    job_ids = [await enqueue(front, "sleepy", command_args("sleep", "6")) for _ in range(20)]
 
     async def all_running() -> bool:
         statuses = [
@@ -116,8 +118,8 @@ async def test_killed_worker_jobs_finish_on_other(cluster: Cluster) -> None:
     assert {result.data.status for result in results} == {common_pb2.SUCCESS}
     for job_id in job_ids:
         assert len(await results_of(front, job_id)) == 1
-    # Recovery waits for the lease (1.5 s) to run out, then the 2 s jobs run again.
-    assert recovered_s < TEST_LEASE_MS / 1000 + 2 + 10
+    # Recovery waits for the lease to run out, then the 6 s jobs run again.
+    assert recovered_s < TEST_LEASE_MS / 1000 + 6 + 10
     print(f"\nSIGKILL recovery: 20 jobs finished {recovered_s:.1f} s after the kill")
 
 

@@ -39,6 +39,9 @@ WAKE_UP = b""
 # How long a new subscription waits for Redis to confirm it, in s.
 SUBSCRIBE_CONFIRM_TIMEOUT_S = 10.0
 
+CLOSE_TIMEOUT_S = 5.0
+"""Longest wait for Redis to close a connection at shutdown or reconnect, in s."""
+
 # A DIRECT wait reads its result list at least this often, in s, even
 # without a notification: a safety net for a notification lost in a
 # reconnect that the subscriber has not noticed yet.
@@ -147,9 +150,19 @@ class RedisSubscriber:
     async def _close_pubsub(self) -> None:
         self._connected.clear()
         pubsub, self._pubsub = self._pubsub, None
-        if pubsub is not None:
-            with contextlib.suppress(Exception):
+        if pubsub is None:
+            return
+        try:
+            # A connection that stopped answering must not hold up a shutdown
+            # or a reconnect, so closing it is bounded.
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
                 await pubsub.aclose()
+        except TimeoutError:
+            logger.warning(
+                "closing the Redis pub/sub connection took over %g s; dropped it", CLOSE_TIMEOUT_S
+            )
+        except Exception as error:
+            logger.debug("closing the Redis pub/sub connection failed: %s", error)
 
     async def _read_forever(self) -> None:
         while True:
