@@ -252,7 +252,9 @@ class ExternalRunners:
         try:
             plugin = await load_plugin(source)
         except PluginError as error:
-            raise InvalidArgumentError(f"plugin runner {name!r} was not created: {error}") from None
+            raise InvalidArgumentError(
+                f"plugin runner {name!r} was not created from its definition: {error}"
+            ) from None
         runner_id = await self._insert(name, description, plugin.source, PLUGIN)
         self._add_plugin(runner_id, name, description, plugin)
         logger.info("runner %r (PLUGIN, id %d) created from %s", name, runner_id, plugin.source)
