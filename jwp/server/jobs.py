@@ -337,11 +337,11 @@ class JobManager:
         stopped and records CANCELLED when its runner has stopped.
         """
         running = self._dispatcher.cancel(job_id) if self._dispatcher is not None else False
-        if not running:
-            running = await self._cancel_elsewhere(job_id)
         row = await self._jobs.find(job_id)
         row_deleted = await self._jobs.delete(job_id) if row is not None else False
         queued = await self._queue.remove(job_id)
+        if not running and queued is None:
+            running = await self._cancel_elsewhere(job_id, row)
         pending = queued or row
         if pending is not None and not running:
             worker = await self._workers.find(pending.data.worker_id.value)
@@ -356,18 +356,27 @@ class JobManager:
             )
         return found
 
-    async def _cancel_elsewhere(self, job_id: int) -> bool:
-        """Ask the other processes to stop a job that runs there; True if it runs somewhere.
+    async def _cancel_elsewhere(self, job_id: int, row: job_pb2.Job | None) -> bool:
+        """Ask the other processes to stop a job another one holds; True if one does.
 
-        The status map is shared in Scalable mode, so RUNNING or WAIT_RESULT
-        means another process holds the job; that process records CANCELLED.
+        Scalable mode shares the status map. Another process holds the job
+        when it is RUNNING or WAIT_RESULT, when its RDB row carries a live
+        claim, or when it is PENDING yet neither queued nor stored, which
+        means a dispatcher fetched it and has not started it yet. That
+        process records CANCELLED.
         """
         if self._events is None:
             return False
-        # NOTE: a job fetched by a worker that has not yet set RUNNING is
-        # still PENDING here, so it gets a CANCELLED result and runs anyway.
         status = await self._statuses.get(job_id)
-        if status not in (common_pb2.RUNNING, common_pb2.WAIT_RESULT):
+        row_claimed = (
+            row is not None
+            and row.data.HasField("grabbed_until_time")
+            and row.data.grabbed_until_time > now_ms()
+        )
+        fetched = status == common_pb2.PENDING and row is None
+        if status not in (common_pb2.RUNNING, common_pb2.WAIT_RESULT) and not (
+            row_claimed or fetched
+        ):
             return False
         await self._events.publish_cancel(job_id)
         return True

@@ -26,8 +26,12 @@ PLAIN_PLUGIN = Path(__file__).resolve().parents[1] / "server" / "runners" / "plu
 
 # Prints "line 1" … "line 3", and after each line waits for the file ack-N in
 # the folder given as its argument.
+# The script prints its first line only once the "go" file exists, so the
+# second front's listener is subscribed before any chunk is published.
 HANDSHAKE_SCRIPT = """
 import os, sys, time
+while not os.path.exists(os.path.join(sys.argv[1], "go")):
+    time.sleep(0.01)
 for number in range(1, 4):
     print(f"line {number}", flush=True)
     while not os.path.exists(os.path.join(sys.argv[1], f"ack-{number}")):
@@ -72,6 +76,7 @@ async def test_stream_crosses_processes(cluster: Cluster, tmp_path: Path) -> Non
         result_service_pb2.ListenRequest(job_id=job_id, worker_name="lines", timeout=30_000)
     )
     await listen_call.initial_metadata()
+    await asyncio.to_thread((tmp_path / "go").touch)
 
     items = aiter(call)
     for number in range(1, 4):

@@ -415,3 +415,32 @@ async def test_job_statuses_pending_running_wait_result(stubs: Stubs, tmp_path: 
     await asyncio.to_thread(gate.touch)
     await wait_final(stubs, running_id)
     assert not (await stubs.statuses.Find(job_pb2.JobId(value=running_id))).HasField("status")
+
+
+async def test_delete_reaches_job_claimed_but_not_started(
+    server: JwpServer, stubs: Stubs, tmp_path: Path
+) -> None:
+    """A job taken from its queue but still waiting for a slot is cancelled, not run."""
+    from jwp.server.dispatch.run import JobRun
+
+    marker = tmp_path / "ran"
+    await create_worker(stubs, "claimed", channel="unserved")
+    job_id = await enqueue(stubs, "claimed", command_args("touch", str(marker)))
+    assert server.components is not None
+    components = server.components
+    queued = await components.queue.fetch("unserved", 1, 1.0)
+    assert [item.job.id.value for item in queued] == [job_id]
+    dispatcher = components.dispatcher
+    dispatcher.reserve(job_id)
+
+    assert (await stubs.jobs.Delete(job_pb2.JobId(value=job_id))).is_success
+    worker = await components.workers.find(queued[0].job.data.worker_id.value)
+    assert worker is not None
+    run = JobRun(
+        job=queued[0].job, worker=worker, channel="__default_job_channel__", queued=queued[0]
+    )
+    await dispatcher.submit(run)
+    result = await wait_final(stubs, job_id)
+
+    assert result.data.status == common_pb2.CANCELLED
+    assert not await asyncio.to_thread(marker.exists)

@@ -74,6 +74,10 @@ class Dispatcher:
         self._workers = workers
         self._executor = executor
         self._running: dict[int, _Running] = {}
+        # Jobs claimed but not yet started (waiting for a slot), and those of
+        # them a cancel request reached.
+        self._starting: set[int] = set()
+        self._cancel_requested: set[int] = set()
         self._stopping = False
         self.counts = DispatchCounts()
 
@@ -94,19 +98,41 @@ class Dispatcher:
     def is_running(self, job_id: int) -> bool:
         return job_id in self._running
 
+    def reserve(self, job_id: int) -> None:
+        """Note a job just claimed, so a cancel reaches it before it is submitted.
+
+        Call it with no await between the claim and this call; `submit` ends
+        the reservation.
+        """
+        self._starting.add(job_id)
+
     async def submit(self, run: JobRun) -> None:
-        """Take a slot of the run's channel (waiting for one) and start the job."""
+        """Take a slot of the run's channel (waiting for one) and start the job.
+
+        A job cancelled while it waited for its slot still starts, with its
+        stop reason set, so that the executor records CANCELLED instead of
+        running it.
+        """
         channel = self.channels[run.channel]
-        await channel.slots.acquire()
+        try:
+            await channel.slots.acquire()
+        finally:
+            self._starting.discard(run.job_id)
+        if run.job_id in self._cancel_requested:
+            self._cancel_requested.discard(run.job_id)
+            run.stop_reason = StopReason.CANCEL_REQUEST
         task = asyncio.create_task(self._execute(run, channel), name=f"job {run.job_id}")
         self._running[run.job_id] = _Running(run=run, task=task)
         channel.started += 1
         self.counts.started += 1
 
     def cancel(self, job_id: int) -> bool:
-        """Stop a running job with a CANCELLED result; False when it is not running here."""
+        """Stop a running or just-claimed job with a CANCELLED result; False if not here."""
         running = self._running.get(job_id)
         if running is None:
+            if job_id in self._starting:
+                self._cancel_requested.add(job_id)
+                return True
             return False
         running.run.stop_reason = StopReason.CANCEL_REQUEST
         running.task.cancel()
@@ -149,6 +175,8 @@ class Dispatcher:
                 await asyncio.sleep(FETCH_WAIT_S)
                 continue
             for queued in taken:
+                self.reserve(queued.job.id.value)
+            for queued in taken:
                 await self._submit_queued(queued)
 
     async def _submit_queued(self, queued: QueuedJob) -> None:
@@ -160,6 +188,8 @@ class Dispatcher:
                 job.id.value,
                 job.data.worker_id.value,
             )
+            self._starting.discard(job.id.value)
+            self._cancel_requested.discard(job.id.value)
             await self._queue.complete(queued)
             await self._statuses.delete(job.id.value)
             return

@@ -14,7 +14,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from jwp.errors import FatalRunnerError, JobTimeoutError, OutputTooLargeError, RunnerError
+from jwp.errors import (
+    FatalRunnerError,
+    JobCancelledError,
+    JobTimeoutError,
+    OutputTooLargeError,
+    RunnerError,
+)
 from jwp.logs import job_context
 from jwp.proto.jobworkerp.data import common_pb2
 from jwp.server.queue import JobQueue, JobStatusMap, ResultBus
@@ -65,6 +71,8 @@ class JobExecutor:
             await self._statuses.set(run.job_id, common_pb2.RUNNING)
             start_ms = now_ms()
             try:
+                if run.stop_reason is StopReason.CANCEL_REQUEST:
+                    raise JobCancelledError(f"job {run.job_id} was cancelled before it started")
                 async with self._keep_lease(run):
                     await _wait_until_due(job.data.run_after_time)
                     start_ms = now_ms()
@@ -162,6 +170,7 @@ class JobExecutor:
         worker = run.worker
         if (
             run.queued is None
+            or run.stop_reason is StopReason.CANCEL_REQUEST
             or run.lease_until_ms is not None
             or worker.data.queue_type != common_pb2.WITH_BACKUP
             or worker.data.response_type == common_pb2.DIRECT

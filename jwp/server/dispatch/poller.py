@@ -98,6 +98,7 @@ class RdbPoller:
                     job.id.value, expected_until_ms=expected, new_until_ms=lease
                 ):
                     continue
+                self._dispatcher.reserve(job.id.value)
                 claimed += 1
                 await self._dispatcher.submit(
                     JobRun(job=job, worker=worker, channel=channel.name, lease_until_ms=lease)
