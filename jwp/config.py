@@ -268,7 +268,7 @@ class Settings(BaseSettings):
     def _parse_plugin_dirs(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("jwp_grpc_web_addr", "jwp_metrics_addr")
+    @field_validator("grpc_addr", "jwp_grpc_web_addr", "jwp_metrics_addr")
     @classmethod
     def _check_listen_address(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None:

@@ -75,6 +75,9 @@ logger = logging.getLogger(__name__)
 # their own after the jobs were drained, in s.
 GRPC_STOP_GRACE_S = 2.0
 
+# How many unrestored backup jobs the start-up check counts before it stops.
+UNRESTORED_REPORT_LIMIT = 1000
+
 SERVICE_NAMES = (
     runner_pb2.DESCRIPTOR.services_by_name["RunnerService"].full_name,
     worker_pb2.DESCRIPTOR.services_by_name["WorkerService"].full_name,
@@ -344,7 +347,11 @@ class JwpServer:
             released = await components.storage.jobs.release_all_grabs()
             if released:
                 logger.info("released %d job claim(s) left by the previous run", released)
+            # The in-process status map starts empty; stored jobs are pending.
+            for job_id in await components.storage.jobs.find_ids():
+                await backend.statuses.set(job_id, common_pb2.PENDING)
         if not self.settings.storage_restore_at_startup:
+            await self._report_unrestored(components)
             return
         if backend.restore_lock is not None and not await backend.restore_lock(
             self.settings.jwp_lease_ms
@@ -352,6 +359,22 @@ class JwpServer:
             logger.info("another process is restoring WITH_BACKUP jobs; skipping it here")
             return
         await components.restorer.restore(include_grabbed=False, limit=None)
+
+    async def _report_unrestored(self, components: Components) -> None:
+        """Log WITH_BACKUP jobs that wait in the RDB but in no queue, and how to run them."""
+        if not self.dispatches:
+            return
+        waiting = await components.restorer.find(
+            include_grabbed=False, limit=UNRESTORED_REPORT_LIMIT
+        )
+        if not waiting:
+            return
+        count = f"{len(waiting)}+" if len(waiting) >= UNRESTORED_REPORT_LIMIT else str(len(waiting))
+        logger.warning(
+            "%s WITH_BACKUP job(s) wait in the RDB but in no queue, probably left by a crash; "
+            "run them with `jwp job restore` or start with STORAGE_RESTORE_AT_STARTUP=true",
+            count,
+        )
 
     def _build_grpc(self, components: Components) -> grpc.aio.Server:
         assert self.extras is not None
@@ -380,7 +403,7 @@ class JwpServer:
         dashboard servicer is made once and shared.
         """
         runner_pb2_grpc.add_RunnerServiceServicer_to_server(
-            RunnerService(components.runners, components.external), server
+            RunnerService(components.runners, components.external, components.workers), server
         )
         worker_pb2_grpc.add_WorkerServiceServicer_to_server(
             WorkerService(components.workers, components.queue.served_channels), server
@@ -430,6 +453,7 @@ class JwpServer:
         await components.dispatcher.stop_fetching()
         await components.dispatcher.drain(grace)
         kept = await self._keep_queued_jobs(components)
+        components.jobs.release_direct_waiters()
 
         logger.info("stopping the gRPC server")
         if self._dashboard is not None:

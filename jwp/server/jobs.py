@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from jwp.config import DEFAULT_CHANNEL, Settings
 from jwp.errors import (
@@ -42,6 +43,9 @@ DEFAULT_TIMEOUT_MS = 365 * 24 * 3600 * 1000
 """Timeout of a job whose request leaves `timeout` unset: one year, as in jobworkerp."""
 
 MAX_UNIQ_KEY_LENGTH = 128
+
+MAX_RUN_AFTER_TIME_MS = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z in epoch ms: later times do not fit the clients' date types."""
 
 # Time a caller waits past a job's timeout for the result of the timed-out
 # run to be recorded, in ms.
@@ -88,6 +92,9 @@ class JobManager:
         self._dispatcher = dispatcher
         self._events = events
         self.accepting = True
+        # Handler tasks waiting for a DIRECT result, released at shutdown.
+        self._direct_waiters: set[asyncio.Task[Any]] = set()
+        self._released = False
 
     async def enqueue(
         self,
@@ -95,13 +102,20 @@ class JobManager:
         metadata: Mapping[str, str],
         *,
         streaming: bool = False,
+        on_placed: Callable[[int], Awaitable[None]] | None = None,
     ) -> EnqueueOutcome:
-        """Validate and place a new job; for a DIRECT worker, wait for its result."""
+        """Validate and place a new job; for a DIRECT worker, wait for its result.
+
+        `on_placed` runs with the job id once the job is placed, before a
+        DIRECT wait, so a caller can learn the id of a job it waits for.
+        """
         job, worker = await self._admit(request, metadata, streaming=streaming)
         if worker.data.response_type == common_pb2.DIRECT:
-            result = await self._enqueue_direct(job, worker)
+            result = await self._enqueue_direct(job, worker, on_placed)
             return EnqueueOutcome(job_id=job.id.value, result=result)
         await self._router.place(job, worker, replace=False)
+        if on_placed is not None:
+            await on_placed(job.id.value)
         logger.debug("job %d enqueued for worker %r", job.id.value, worker.data.name)
         return EnqueueOutcome(job_id=job.id.value, result=None)
 
@@ -308,11 +322,19 @@ class JobManager:
             )
 
     async def _enqueue_direct(
-        self, job: job_pb2.Job, worker: worker_pb2.Worker
+        self,
+        job: job_pb2.Job,
+        worker: worker_pb2.Worker,
+        on_placed: Callable[[int], Awaitable[None]] | None,
     ) -> job_result_pb2.JobResult:
         wait_s = self._wait_s(job)
         async with self._bus.expect_direct(job.id.value) as subscription:
             await self._router.place(job, worker, replace=False)
+            if on_placed is not None:
+                await on_placed(job.id.value)
+            task = asyncio.current_task()
+            assert task is not None
+            self._direct_waiters.add(task)
             try:
                 return await subscription.get(wait_s)
             except WaitTimeoutError:
@@ -320,6 +342,22 @@ class JobManager:
                     f"job {job.id.value} did not finish within {wait_s * 1000:.0f} ms; its "
                     "result, if stored, can be read later with `jwp job-result list-by-job-id`"
                 ) from None
+            except asyncio.CancelledError:
+                if not self._released:
+                    raise
+                task.uncancel()
+                raise ShuttingDownError(
+                    f"the server stopped before job {job.id.value} finished; a stopping server "
+                    "does not keep DIRECT jobs, so enqueue it again"
+                ) from None
+            finally:
+                self._direct_waiters.discard(task)
+
+    def release_direct_waiters(self) -> None:
+        """End every DIRECT wait with a shutdown error; the server stops without their jobs."""
+        self._released = True
+        for task in list(self._direct_waiters):
+            task.cancel()
 
     async def find(self, job_id: int) -> job_pb2.Job | None:
         return await self._jobs.find(job_id)
@@ -403,6 +441,11 @@ def _check_request(request: job_service_pb2.JobRequest) -> None:
         raise InvalidArgumentError("worker is missing; set worker_id or worker_name")
     if which == "worker_name" and not request.worker_name.strip():
         raise InvalidArgumentError("worker_name is empty; give the name of a worker")
+    if request.HasField("run_after_time") and request.run_after_time > MAX_RUN_AFTER_TIME_MS:
+        raise InvalidArgumentError(
+            f"run_after_time {request.run_after_time} is after the year 9999; give epoch "
+            "milliseconds"
+        )
     if request.HasField("run_after_time") and request.run_after_time < 0:
         raise InvalidArgumentError(
             f"run_after_time {request.run_after_time} is negative; give epoch milliseconds, "

@@ -76,9 +76,17 @@ class JobRouter:
         placement = self.placement(job, worker)
         if placement.row:
             await self.store_row(job, replace=replace)
+        # The status goes first, so a dispatcher that takes the job at once
+        # sets RUNNING after it; a push that fails removes it again.
         await self._statuses.set(job.id.value, common_pb2.PENDING)
         if placement.queue:
-            await self._queue.push(job, channel_of(worker))
+            try:
+                await self._queue.push(job, channel_of(worker))
+            except BaseException:
+                await self._statuses.delete(job.id.value)
+                if placement.row and not replace:
+                    await self._jobs.delete(job.id.value)
+                raise
 
     async def store_row(self, job: job_pb2.Job, *, replace: bool) -> None:
         if replace:

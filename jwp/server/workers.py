@@ -68,10 +68,11 @@ class WorkerManager:
         logger.info("updated worker %d %r", worker.id.value, worker.data.name)
 
     async def delete(self, worker_id: int) -> bool:
-        deleted = await self._repository.delete(worker_id)
+        """Delete a worker and its stored jobs; jobs still queued are dropped when fetched."""
+        deleted, jobs_deleted = await self._repository.delete(worker_id)
         if deleted:
             await self.invalidate(worker_id)
-            logger.info("deleted worker %d", worker_id)
+            logger.info("deleted worker %d and %d stored job(s) of it", worker_id, jobs_deleted)
         return deleted
 
     async def find(self, worker_id: int) -> worker_pb2.Worker | None:
@@ -191,6 +192,11 @@ def _check_name(name: str) -> None:
         )
     if any(not character.isprintable() for character in name):
         raise InvalidArgumentError(f"name {name!r} contains control characters; remove them")
+    if name != name.strip():
+        raise InvalidArgumentError(
+            f"name {name!r} starts or ends with white space; remove it, since callers would "
+            "have to repeat it exactly"
+        )
 
 
 def _check_enums(data: worker_pb2.WorkerData) -> None:

@@ -16,6 +16,7 @@ from jwp.proto.jobworkerp.service import common_pb2 as service_common_pb2
 from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
 from jwp.proto.jobworkerp.service import job_result_pb2 as result_service_pb2
 from jwp.proto.jobworkerp.service import runner_pb2 as runner_service_pb2
+from jwp.proto.jobworkerp.service import worker_pb2 as worker_service_pb2
 from tests.conftest import Stubs
 from tests.scalable.conftest import Cluster
 from tests.server.runners.mcp_support import stdio_definition, tool_args
@@ -120,6 +121,13 @@ async def test_runner_created_and_deleted_across_processes(cluster: Cluster) -> 
     assert response.result.data.status == common_pb2.SUCCESS
     assert response.result.data.output.items == b"X"
 
+    # A runner that workers use cannot be deleted; its workers go first.
+    with pytest.raises(grpc.aio.AioRpcError) as in_use:
+        await front.runners.Delete(created.id)
+    assert in_use.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    plain = await front.workers.FindByName(worker_service_pb2.WorkerNameRequest(name="plain"))
+    assert (await front.workers.Delete(plain.data.id)).is_success
+
     assert (await front.runners.Delete(created.id)).is_success
     await eventually(
         lambda: logged(worker, f"runner {created.id.value} dropped"),
@@ -127,9 +135,9 @@ async def test_runner_created_and_deleted_across_processes(cluster: Cluster) -> 
         message="worker process dropped the plugin",
     )
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await front.jobs.Enqueue(job_service_pb2.JobRequest(worker_name="plain", args=b"y"))
+        await direct_worker(front, "plain-again", created.id.value)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "which this server does not have" in (caught.value.details() or "")
+    assert f"runner_id {created.id.value}" in (caught.value.details() or "")
 
 
 async def test_processes_share_configured_runner(cluster: Cluster, tmp_path: Path) -> None:

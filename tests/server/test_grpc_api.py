@@ -529,3 +529,73 @@ async def test_health_and_reflection_are_served(stubs: Stubs) -> None:
     await call.done_writing()
     names = {service.name for service in response.list_services_response.service}
     assert "jobworkerp.service.JobService" in names
+
+
+# Findings of a new-user trial
+
+
+async def test_deleted_worker_id_not_reused(stubs: Stubs) -> None:
+    first = await create_worker(stubs, "victim", store_failure=True)
+    await stubs.jobs.Enqueue(
+        job_service_pb2.JobRequest(
+            worker_name="victim", args=command_args("true"), run_after_time=4_102_444_800_000
+        )
+    )
+    assert (await stubs.jobs.Count(service_common_pb2.CountCondition())).total == 1
+
+    assert (await stubs.workers.Delete(worker_pb2.WorkerId(value=first))).is_success
+    second = await create_worker(stubs, "newcomer")
+
+    assert second != first
+    assert (await stubs.jobs.Count(service_common_pb2.CountCondition())).total == 0
+
+
+async def test_run_after_time_beyond_year_9999_rejected(stubs: Stubs) -> None:
+    await create_worker(stubs, "far")
+    details = await expect_error(
+        stubs.jobs.Enqueue(
+            job_service_pb2.JobRequest(
+                worker_name="far", args=command_args("true"), run_after_time=2**63 - 1
+            )
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert "run_after_time" in details
+    assert (await stubs.jobs.Count(service_common_pb2.CountCondition())).total == 0
+
+
+async def test_rejected_uniq_key_leaves_no_status(stubs: Stubs) -> None:
+    await create_worker(stubs, "uniq", channel="unserved")
+    kept = await stubs.jobs.Enqueue(
+        job_service_pb2.JobRequest(worker_name="uniq", args=command_args("true"), uniq_key="k")
+    )
+    await expect_error(
+        stubs.jobs.Enqueue(
+            job_service_pb2.JobRequest(worker_name="uniq", args=command_args("true"), uniq_key="k")
+        ),
+        grpc.StatusCode.ALREADY_EXISTS,
+    )
+
+    statuses = await collect(stubs.statuses.FindAll(common_pb2.Empty()))
+    assert [status.id.value for status in statuses] == [kept.id.value]  # type: ignore[attr-defined]
+
+
+async def test_worker_name_with_surrounding_space_rejected(stubs: Stubs) -> None:
+    details = await expect_error(
+        stubs.workers.Create(worker_data(" Echo")), grpc.StatusCode.INVALID_ARGUMENT
+    )
+    assert "white space" in details
+
+
+async def test_enqueue_sends_job_id_header(stubs: Stubs) -> None:
+    await create_worker(stubs, "direct", response_type=common_pb2.DIRECT)
+    call = stubs.jobs.Enqueue(
+        job_service_pb2.JobRequest(worker_name="direct", args=command_args("true"))
+    )
+
+    headers = dict(await call.initial_metadata())  # type: ignore[arg-type]
+    response = await call
+
+    header = headers["x-job-id-bin"]
+    assert isinstance(header, bytes)
+    assert job_pb2.JobId.FromString(header).value == response.id.value

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import grpc
+import pytest
 
 from jwp.proto.jobworkerp.data import common_pb2, runner_pb2, worker_pb2
 from jwp.proto.jobworkerp.runner import command_args_pb2
@@ -318,3 +319,113 @@ async def test_retry_interrupted_by_shutdown_is_not_counted(tmp_path: Path) -> N
         await stubs.channel.close()
     finally:
         restarted.kill()
+
+
+def test_second_server_on_same_port_fails(tmp_path: Path) -> None:
+    (tmp_path / "first").mkdir()
+    first = ServerProcess(tmp_path / "first", {})
+    first.start()
+    try:
+        env = {**clean_env(), "GRPC_ADDR": f"127.0.0.1:{first.port}"}
+        (tmp_path / "second").mkdir()
+        completed = subprocess.run(
+            [sys.executable, "-m", "jwp", "serve"],
+            cwd=tmp_path / "second",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        first.stop()
+    assert completed.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{first.port}" in completed.stderr
+
+
+def test_serve_rejects_out_of_range_port(tmp_path: Path) -> None:
+    env = {**clean_env(), "GRPC_ADDR": "127.0.0.1:99999"}
+    completed = subprocess.run(
+        [sys.executable, "-m", "jwp", "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 2
+    assert "GRPC_ADDR '127.0.0.1:99999' is not a listen address" in completed.stderr
+
+
+async def test_direct_caller_told_when_server_stops(tmp_path: Path) -> None:
+    process = ServerProcess(tmp_path, {"JWP_SHUTDOWN_GRACE_MS": "0"})
+    process.start()
+    try:
+        stubs = await connect(process)
+        await stubs.workers.Create(
+            worker_pb2.WorkerData(
+                name="direct",
+                runner_id=runner_pb2.RunnerId(value=1),
+                response_type=common_pb2.DIRECT,
+            )
+        )
+        started = tmp_path / "started"
+        call = stubs.jobs.Enqueue(
+            job_service_pb2.JobRequest(
+                worker_name="direct", args=command_args("sh", "-c", f"touch {started}; sleep 30")
+            )
+        )
+        await eventually(_exists(started), message="DIRECT job started")
+        process.signal(signal.SIGTERM)
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call
+        await stubs.channel.close()
+        assert await asyncio.to_thread(process.wait) == 0
+    finally:
+        process.kill()
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "stopped before job" in (caught.value.details() or "")
+    assert "stopped by the server shutdown" in process.text()
+    assert "it will run again" not in process.text()
+
+
+async def test_unrestored_backup_jobs_logged_at_start(tmp_path: Path) -> None:
+    await _pending_jobs_survive_sigkill_without_restart(tmp_path)
+    restarted = ServerProcess(tmp_path, {})
+    restarted.start()
+    try:
+        stubs = await connect(restarted)
+        jobs = [job async for job in stubs.jobs.FindList(service_common_pb2.FindListRequest())]
+        statuses = [(await stubs.statuses.Find(job.id)).status for job in jobs]
+        await stubs.channel.close()
+    finally:
+        restarted.stop()
+    assert "WITH_BACKUP job(s) wait in the RDB but in no queue" in restarted.text()
+    assert jobs
+    assert statuses == [common_pb2.PENDING] * len(jobs)
+
+
+async def _pending_jobs_survive_sigkill_without_restart(tmp_path: Path) -> None:
+    process = ServerProcess(tmp_path, {"WORKER_DEFAULT_CONCURRENCY": "1"})
+    process.start()
+    try:
+        stubs = await connect(process)
+        await stubs.workers.Create(
+            worker_pb2.WorkerData(
+                name="kept",
+                runner_id=runner_pb2.RunnerId(value=1),
+                queue_type=common_pb2.WITH_BACKUP,
+            )
+        )
+        blocker = tmp_path / "blocker-started"
+        await stubs.jobs.Enqueue(
+            job_service_pb2.JobRequest(
+                worker_name="kept", args=command_args("sh", "-c", f"touch {blocker}; sleep 30")
+            )
+        )
+        await stubs.jobs.Enqueue(
+            job_service_pb2.JobRequest(worker_name="kept", args=command_args("true"))
+        )
+        await eventually(_exists(blocker), message="blocker started")
+        await stubs.channel.close()
+    finally:
+        process.kill()

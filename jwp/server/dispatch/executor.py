@@ -240,7 +240,12 @@ class JobExecutor:
             if run.queued is not None:
                 await self._queue.put_back(run.queued)
             await self._statuses.set(run.job_id, common_pb2.PENDING)
-            logger.info("job %d put back (%s); it will run again", run.job_id, reason)
+            if run.worker.data.response_type == common_pb2.DIRECT and reason == "server shutdown":
+                # A stopping server does not keep DIRECT jobs: their callers
+                # are told to enqueue them again.
+                logger.info("job %d of a DIRECT worker stopped by the server shutdown", run.job_id)
+            else:
+                logger.info("job %d put back (%s); it will run again", run.job_id, reason)
         except Exception:
             logger.exception("job %d: putting it back after %s failed", run.job_id, reason)
 

@@ -24,11 +24,11 @@ trailing metadata alike.
 """
 
 JOB_ID_HEADER = "x-job-id-bin"
-"""Initial metadata key of the serialized JobId of a stream, sent before the first item."""
+"""Initial metadata key of the serialized JobId of an enqueued job, sent before any wait."""
 
 
 async def send_stream_headers(context: grpc.aio.ServicerContext[Any, Any], job_id: int) -> None:
-    """Send a stream's initial metadata: the job id, as soon as the output is followed."""
+    """Send the initial metadata of an enqueue call: the job id, before any wait or item."""
     await context.send_initial_metadata(
         ((JOB_ID_HEADER, job_pb2.JobId(value=job_id).SerializeToString()),)
     )

@@ -34,7 +34,12 @@ class JobService(job_pb2_grpc.JobServiceServicer):
     async def Enqueue(
         self, request: job_service_pb2.JobRequest, context: Context
     ) -> job_service_pb2.CreateJobResponse:
-        outcome = await self._jobs.enqueue(request, job_metadata(context))
+        async def announce(job_id: int) -> None:
+            # The job id goes out in the headers before a DIRECT wait, so a
+            # client that gives up waiting can still name the job.
+            await send_stream_headers(context, job_id)
+
+        outcome = await self._jobs.enqueue(request, job_metadata(context), on_placed=announce)
         response = job_service_pb2.CreateJobResponse(id=job_pb2.JobId(value=outcome.job_id))
         if outcome.result is not None:
             response.result.CopyFrom(outcome.result)

@@ -8,13 +8,14 @@ from typing import Any
 
 import grpc
 
-from jwp.errors import InvalidArgumentError
+from jwp.errors import FailedPreconditionError, InvalidArgumentError
 from jwp.proto.jobworkerp.data import common_pb2, runner_pb2
 from jwp.proto.jobworkerp.service import common_pb2 as service_common_pb2
 from jwp.proto.jobworkerp.service import runner_pb2 as runner_service_pb2
 from jwp.proto.jobworkerp.service import runner_pb2_grpc
 from jwp.server.runners.external import ExternalRunners
 from jwp.server.runners.registry import MAX_RESERVED_RUNNER_ID, RunnerRegistry
+from jwp.server.workers import WorkerManager
 
 from .common import paging
 from .status import server_stream, unary
@@ -24,10 +25,16 @@ logger = logging.getLogger(__name__)
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
+# Workers named in the error when a runner in use is deleted.
+MAX_LISTED_USERS = 5
+
 class RunnerService(runner_pb2_grpc.RunnerServiceServicer):
-    def __init__(self, registry: RunnerRegistry, external: ExternalRunners) -> None:
+    def __init__(
+        self, registry: RunnerRegistry, external: ExternalRunners, workers: WorkerManager
+    ) -> None:
         self._registry = registry
         self._external = external
+        self._workers = workers
 
     @unary
     async def Create(
@@ -61,6 +68,16 @@ class RunnerService(runner_pb2_grpc.RunnerServiceServicer):
             raise InvalidArgumentError(
                 f"runner id {request.value} is reserved for runners built in to the server "
                 f"(ids up to {MAX_RESERVED_RUNNER_ID}), which cannot be deleted"
+            )
+        users = await self._workers.find_list(
+            runner_types=[request.value], channel=None, limit=MAX_LISTED_USERS + 1, offset=0
+        )
+        if users:
+            names = ", ".join(repr(worker.data.name) for worker in users[:MAX_LISTED_USERS])
+            more = " and more" if len(users) > MAX_LISTED_USERS else ""
+            raise FailedPreconditionError(
+                f"runner {request.value} is used by worker(s) {names}{more}; delete those "
+                "workers or move them to another runner first"
             )
         deleted = await self._external.delete(request.value)
         return service_common_pb2.SuccessResponse(is_success=deleted)

@@ -22,6 +22,10 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
     options = [
         ("grpc.max_send_message_length", settings.jwp_max_message_bytes),
         ("grpc.max_receive_message_length", settings.jwp_max_message_bytes),
+        # grpcio binds with SO_REUSEPORT by default, so a second server on a
+        # busy port would start and take a share of the connections; without
+        # it the second bind fails and says the port is in use.
+        ("grpc.so_reuseport", 0),
     ]
     if settings.max_frame_size is not None:
         options.append(("grpc.http2.max_frame_size", settings.max_frame_size))

@@ -88,6 +88,11 @@ class JobRepository:
             rows = (await connection.execute(query)).all()
         return [job_of(row._mapping) for row in rows]
 
+    async def find_ids(self) -> list[int]:
+        """Return the id of every stored job."""
+        async with db_errors("list job ids"), self._engine.connect() as connection:
+            return [int(row[0]) for row in (await connection.execute(select(job_table.c.id))).all()]
+
     async def count(self) -> int:
         async with db_errors("count jobs"), self._engine.connect() as connection:
             total = await connection.scalar(select(func.count()).select_from(job_table))

@@ -65,6 +65,8 @@ worker = Table(
     # jwp addition: comma-separated worker ids that get this job's output as
     # their args after a SUCCESS.
     Column("next_workers", Text, nullable=False, default=""),
+    # SQLite would otherwise reuse the id of a deleted newest worker.
+    sqlite_autoincrement=True,
 )
 
 job = Table(

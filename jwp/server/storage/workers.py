@@ -14,6 +14,7 @@ from jwp.errors import AlreadyExistsError
 from jwp.proto.jobworkerp.data import common_pb2, runner_pb2, worker_pb2
 
 from .engine import db_errors
+from .tables import job as job_table
 from .tables import worker as worker_table
 
 
@@ -46,13 +47,22 @@ class WorkerRepository:
                 )
                 return result.rowcount > 0
 
-    async def delete(self, worker_id: int) -> bool:
-        """Delete a worker; return False when none had that id."""
+    async def delete(self, worker_id: int) -> tuple[bool, int]:
+        """Delete a worker and its stored jobs; return (worker existed, jobs deleted).
+
+        A stored job of a deleted worker could never run again, so it goes
+        in the same transaction as the worker row.
+        """
         async with db_errors(f"delete worker {worker_id}"), self._engine.begin() as connection:
             result = await connection.execute(
                 delete(worker_table).where(worker_table.c.id == worker_id)
             )
-            return result.rowcount > 0
+            if result.rowcount == 0:
+                return False, 0
+            jobs = await connection.execute(
+                delete(job_table).where(job_table.c.worker_id == worker_id)
+            )
+            return True, int(jobs.rowcount)
 
     async def find(self, worker_id: int) -> worker_pb2.Worker | None:
         async with db_errors(f"find worker {worker_id}"), self._engine.connect() as connection:

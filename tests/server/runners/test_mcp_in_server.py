@@ -52,7 +52,7 @@ async def runner_named(stubs: Stubs, name: str) -> runner_pb2.Runner | None:
     return response.data if response.HasField("data") else None
 
 
-async def create_worker(stubs: Stubs, name: str, runner_id: int, **fields: object) -> None:
+async def create_worker(stubs: Stubs, name: str, runner_id: int, **fields: object) -> int:
     values: dict[str, object] = {
         "name": name,
         "runner_id": runner_pb2.RunnerId(value=runner_id),
@@ -60,7 +60,8 @@ async def create_worker(stubs: Stubs, name: str, runner_id: int, **fields: objec
         "store_failure": True,
     }
     values.update(fields)
-    await stubs.workers.Create(worker_pb2.WorkerData(**values))  # type: ignore[arg-type]
+    response = await stubs.workers.Create(worker_pb2.WorkerData(**values))  # type: ignore[arg-type]
+    return response.id.value
 
 
 async def run_tool(
@@ -281,15 +282,21 @@ async def test_create_duplicate_name_rejected(tmp_path: Path) -> None:
     assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
 
 
-async def test_delete_closes_static_instances(
+async def test_delete_of_runner_in_use_rejected(
     tmp_path: Path, is_running: Callable[[int], bool]
 ) -> None:
     async with jwp_server(tmp_path) as (_, stubs):
         created = await stubs.runners.Create(create_request("doomed", stdio_definition()))
-        await create_worker(stubs, "doomed-worker", created.id.value, use_static=True)
+        worker_id = await create_worker(stubs, "doomed-worker", created.id.value, use_static=True)
         pid = int(tool_text(await run_tool(stubs, "doomed-worker", "pid")))
         assert is_running(pid)
 
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await stubs.runners.Delete(created.id)
+        assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "'doomed-worker'" in (caught.value.details() or "")
+
+        assert (await stubs.workers.Delete(worker_pb2.WorkerId(value=worker_id))).is_success
         deleted = await stubs.runners.Delete(created.id)
 
         assert deleted.is_success
