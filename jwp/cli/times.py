@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from .errors import InputError
 
 _OFFSET_PATTERN = re.compile(r"^\+(?P<amount>\d+(?:\.\d+)?)(?P<unit>ms|s|m|h|d)$")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def now_ms() -> int:
@@ -51,8 +52,18 @@ def parse_time_ms(text: str, option: str, *, now: int | None = None) -> int:
 
 
 def iso_utc(epoch_ms: int) -> str:
-    """Format epoch milliseconds as ISO 8601 UTC, e.g. 2025-06-11T10:00:00.123Z."""
-    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+    """Format epoch milliseconds as ISO 8601 UTC, e.g. 2025-06-11T10:00:00.123Z.
+
+    A value before 1970 or after the year 9999, which no real job time has,
+    is returned as the plain number, so a corrupt or hostile value never
+    crashes a command.
+    """
+    if epoch_ms < 0:
+        return str(epoch_ms)
+    try:
+        moment = _EPOCH + timedelta(milliseconds=epoch_ms)
+    except OverflowError:
+        return str(epoch_ms)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
