@@ -26,6 +26,10 @@ from .times import format_duration, iso_utc
 _PREVIEW_LENGTH = 48
 # Maximum length of a JSON value that a card shows on one line. Longer ones are indented.
 _COMPACT_JSON_LENGTH = 60
+# Limits of one value in a card, so that megabytes of args or output do not
+# flood a terminal; --json prints values whole.
+_CARD_VALUE_MAX_CHARS = 8000
+_CARD_VALUE_MAX_LINES = 200
 # Narrowest width of a table column that may wrap, in characters. Rich
 # would otherwise shrink such columns to nothing in a narrow terminal.
 _MIN_COLUMN_WIDTH = 6
@@ -363,11 +367,34 @@ def _value(value: Any) -> Text:
     if isinstance(value, bool):
         return Text("yes" if value else "no")
     if isinstance(value, str):
-        return Text(value)
+        return _capped(value)
     compact = json.dumps(value, ensure_ascii=False)
     if len(compact) <= _COMPACT_JSON_LENGTH:
         return Text(compact)
-    return Text(json.dumps(value, ensure_ascii=False, indent=2))
+    return _capped(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _capped(text: str) -> Text:
+    """Cut a long value to the card limits and say how much was left out and how to see it."""
+    shown = text[:_CARD_VALUE_MAX_CHARS]
+    line_end = -1
+    for _ in range(_CARD_VALUE_MAX_LINES):
+        line_end = shown.find("\n", line_end + 1)
+        if line_end < 0:
+            break
+    if line_end >= 0:
+        shown = shown[:line_end]
+    if len(shown) == len(text):
+        return Text(text)
+    hidden_chars = len(text) - len(shown)
+    hidden_lines = text.count("\n", len(shown))
+    result = Text(shown)
+    result.append(
+        f"\n… {hidden_chars:,} more characters ({hidden_lines:,} more lines) not shown; "
+        "add --json to print the whole value",
+        style="dim",
+    )
+    return result
 
 
 def _preview(value: Any) -> Text:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2, worker_pb2
 from tests.cli.conftest import ECHO_ARGS, Cli
+from tests.support.servers import ThreadedServer
 from tests.support.waiting import eventually_sync
 
 # A channel that no dispatcher of the test server serves, so its jobs stay queued.
 IDLE_CHANNEL = "nobody-serves-this"
+INT64_MAX = 2**63 - 1
 
 
 def test_job_enqueue_direct_echo(cli: Cli) -> None:
@@ -274,3 +277,42 @@ def test_job_result_of_no_result_job_arrives(cli: Cli) -> None:
     )
 
     assert results[0]["output"]["stdout"] == "Hello World"
+
+
+def test_job_result_extreme_times_print_as_numbers(cli: Cli, thread_server: ThreadedServer) -> None:
+    # The server rejects such times from clients, so the result goes straight
+    # into storage, as a corrupt row or another server's data would.
+    worker_id = int(cli.create_worker("Odd"))
+    result = job_result_pb2.JobResult(
+        id=job_result_pb2.JobResultId(value=77),
+        data=job_result_pb2.JobResultData(
+            job_id=job_pb2.JobId(value=78),
+            worker_id=worker_pb2.WorkerId(value=worker_id),
+            status=common_pb2.SUCCESS,
+            start_time=-5,
+            end_time=INT64_MAX,
+        ),
+    )
+    assert thread_server.server.components is not None
+    thread_server.call(thread_server.server.components.storage.job_results.insert(result))
+
+    table = cli("job-result", "list").stdout
+    card = cli("job-result", "find", "--id", "77").stdout
+
+    assert "-5" in table
+    assert str(INT64_MAX) in card
+    assert "-5" in card
+    assert cli.json("job-result", "find", "--id", "77")["end_time"] == INT64_MAX
+
+
+def test_job_result_card_caps_huge_output(cli: Cli) -> None:
+    cli.create_worker("Seq", "--store-success")
+    args = '{"command":"seq","args":["1","300000"]}'
+
+    card = cli("job", "enqueue", "-w", "Seq", "-a", args).stdout
+    whole = cli.json("job", "enqueue", "-w", "Seq", "-a", args)
+
+    assert len(card) < 50_000
+    assert "more characters" in card
+    assert "add --json to print the whole value" in card
+    assert whole["output"]["stdout"].splitlines()[-1] == "300000"
