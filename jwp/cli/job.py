@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .options import WORKER_REF_HELP, JsonOutput, Limit, Offset
+from .options import INT64_MAX, WORKER_REF_HELP, JsonOutput, Limit, Offset
 
 if TYPE_CHECKING:
     from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
@@ -37,7 +37,7 @@ _PRIORITY_NAMES = {
     Priority.LOW: "PRIORITY_LOW",
 }
 
-JobIdOption = Annotated[int, typer.Option("--id", "-i", min=1, help="Job id.")]
+JobIdOption = Annotated[int, typer.Option("--id", "-i", min=1, max=INT64_MAX, help="Job id.")]
 
 
 WorkerOption = Annotated[str, typer.Option("--worker", "-w", help=WORKER_REF_HELP)]
@@ -80,6 +80,7 @@ JobTimeoutOption = Annotated[
         "--timeout",
         "-t",
         min=0,
+        max=INT64_MAX,
         help="Time limit of the run in milliseconds, one year when left out. 0 means no limit.",
     ),
 ]

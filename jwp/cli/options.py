@@ -10,6 +10,13 @@ from typing import Annotated
 
 import typer
 
+# Largest values of the protobuf integer types that options are sent in. An
+# option declares its bound with `max=`, so a larger number is a usage error
+# (exit 2) that names the option, not a failure to encode the request.
+INT32_MAX = 2**31 - 1
+UINT32_MAX = 2**32 - 1
+INT64_MAX = 2**63 - 1
+
 JSON_HELP = (
     "Print JSON on stdout instead of tables: one document (a list for list commands, one "
     "object per line for listen-by-worker). "
@@ -21,12 +28,14 @@ JsonOutput = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 
 Offset = Annotated[
     int | None,
-    typer.Option("--offset", "-o", min=0, help="Number of items to skip (used with --limit)."),
+    typer.Option(
+        "--offset", "-o", min=0, max=INT64_MAX, help="Number of items to skip (used with --limit)."
+    ),
 ]
 
 Limit = Annotated[
     int | None,
-    typer.Option("--limit", "-l", min=0, help="Maximum number of items to list."),
+    typer.Option("--limit", "-l", min=0, max=INT32_MAX, help="Maximum number of items to list."),
 ]
 
 WORKER_REF_HELP = (

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .options import JsonOutput, Limit, Offset
+from .options import INT64_MAX, JsonOutput, Limit, Offset
 
 app = typer.Typer(
     name="runner",
@@ -26,7 +26,7 @@ class CreatableType(enum.StrEnum):
 
 
 RunnerIdOption = Annotated[
-    int, typer.Option("--id", "-i", help="Runner id (see `jwp runner list`).")
+    int, typer.Option("--id", "-i", min=1, max=INT64_MAX, help="Runner id (see `jwp runner list`).")
 ]
 
 
