@@ -25,7 +25,7 @@ from jwp.proto.jobworkerp.service import runner_pb2 as runner_service_pb2
 from jwp.proto.jobworkerp.service import worker_pb2 as worker_service_pb2
 
 from .credentials import channel_credentials, with_auth
-from .errors import CliError, InputError, ServerError, UnreachableError
+from .errors import CliError, InputError, ServerError, StoppedWaitingError, UnreachableError
 
 # jwp serve sends and accepts messages up to 64 MiB, and a result with
 # captured command output can exceed grpc's default limit of 4 MiB, so the
@@ -259,7 +259,36 @@ class Api:
     # JobService and JobStatusService
 
     def enqueue(self, request: job_service_pb2.JobRequest) -> job_service_pb2.CreateJobResponse:
-        return self._unary("JobService/Enqueue", request, job_service_pb2.CreateJobResponse)
+        """Enqueue a job; for a DIRECT worker this waits for the job's result.
+
+        Ctrl+C during the wait raises StoppedWaitingError naming the job,
+        whose id the server sends in the initial metadata once it has queued
+        the job. A sync unary call in grpcio receives its initial metadata
+        only together with the response, so the call goes out as a server
+        stream: the messages on the wire are the same, and a unary response
+        is a stream of one message.
+        """
+        rpc = "JobService/Enqueue"
+        multi_callable = self._channel.unary_stream(
+            _method_path(rpc),
+            request_serializer=_serialize,
+            response_deserializer=job_service_pb2.CreateJobResponse.FromString,
+        )
+        call: Any = multi_callable(request, timeout=self._timeout_s)
+        job_id: int | None = None
+        try:
+            encoded = _metadata_value(call.initial_metadata(), OutputStream.JOB_ID_KEY)
+            if encoded is not None:
+                job_id = job_pb2.JobId.FromString(encoded).value
+            responses = list(call)
+        except grpc.RpcError as error:
+            raise self._translate(error, rpc) from None
+        except KeyboardInterrupt:
+            call.cancel()
+            raise StoppedWaitingError(stopped_waiting_message(job_id)) from None
+        if len(responses) != 1:
+            raise ServerError(f"{rpc} returned {len(responses)} responses instead of one")
+        return cast(job_service_pb2.CreateJobResponse, responses[0])
 
     def enqueue_for_stream(self, request: job_service_pb2.JobRequest) -> OutputStream:
         """Start a streaming job; the global timeout, if set, limits the whole stream."""
@@ -487,6 +516,21 @@ class OutputStream:
 
     def cancel(self) -> None:
         self._call.cancel()
+
+
+def stopped_waiting_message(job_id: int | None) -> str:
+    """Say that Ctrl+C ended a wait for a job that may still run, and how to find the job."""
+    if job_id is None:
+        return (
+            "stopped waiting before the server confirmed the job; it may still have been "
+            "queued and run. Look for it with `jwp job find-queue-list` or `jwp job-result list`"
+        )
+    return (
+        f"stopped waiting for job {job_id}; it stays queued and may still run. Check it with "
+        f"`jwp job status --id {job_id}`, cancel it with `jwp job delete --id {job_id}`, and "
+        f"read its result, if the worker stores results, with `jwp job-result list-by-job-id "
+        f"--job-id {job_id}`"
+    )
 
 
 def _metadata_value(metadata: Any, key: str) -> bytes | None:

@@ -107,6 +107,7 @@ def enqueue(
     with connect(ctx) as api:
         lookups = Lookups(api)
         request = _job_request(lookups, worker, args, unique_key, run_after_time, priority, timeout)
+        _warn_if_wait_cannot_end(lookups, request.worker_id.value, streamed=False)
         response = api.enqueue(request)
         result = (
             job_result_record(response.result, lookups) if response.HasField("result") else None
@@ -152,8 +153,33 @@ def enqueue_for_stream(
         lookups = Lookups(api)
         request = _job_request(lookups, worker, args, unique_key, run_after_time, priority, timeout)
         runner = lookups.runner_of_worker_id(request.worker_id.value)
+        _warn_if_wait_cannot_end(lookups, request.worker_id.value, streamed=True)
         stream = api.enqueue_for_stream(request)
         print_output_stream(stream, runner, lookups, json_mode=json_output)
+
+
+def _warn_if_wait_cannot_end(lookups: Lookups, worker_id: int, *, streamed: bool) -> None:
+    """Warn before a wait for a job that no process runs because none runs its channel.
+
+    `jwp job enqueue` waits only for a DIRECT worker's job, while
+    `enqueue-for-stream` waits for the output of any job.
+    """
+    from jwp.config import DEFAULT_CHANNEL
+    from jwp.proto.jobworkerp.data import common_pb2
+
+    from .channels import warn_if_unserved
+
+    target = lookups.worker_or_none(worker_id)
+    if target is None or not (streamed or target.data.response_type == common_pb2.DIRECT):
+        return
+    warn_if_unserved(
+        target.data.channel or DEFAULT_CHANNEL,
+        dict(lookups.api.list_channels()),
+        lookups.api.address,
+        "this command waits until a server with that channel in WORKER_CHANNELS runs the job. "
+        "Stop waiting with Ctrl+C (the job stays queued), or bound the wait with the global "
+        "--timeout",
+    )
 
 
 def _job_request(

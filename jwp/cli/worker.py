@@ -198,6 +198,7 @@ def create(
     from jwp.config import DEFAULT_CHANNEL
     from jwp.proto.jobworkerp.data import worker_pb2
 
+    from .channels import warn_if_unserved
     from .client import connect
     from .convert import Lookups
     from .errors import ServerError
@@ -240,18 +241,11 @@ def create(
         output.json({"worker_id": str(worker_id)})
     else:
         output.line(f"worker id: {worker_id}")
-    _warn_if_unserved(channel or DEFAULT_CHANNEL, served, api.address)
-
-
-def _warn_if_unserved(channel: str, served: dict[str, int], address: str) -> None:
-    """Warn on stderr when no channel of this name runs on the server the worker was made on."""
-    if channel in served:
-        return
-    names = ", ".join(sorted(served)) or "none"
-    typer.echo(
-        f"warning: the server at {address} does not run channel {channel!r} (it runs: {names}); "
+    warn_if_unserved(
+        channel or DEFAULT_CHANNEL,
+        served,
+        api.address,
         "jobs of this worker wait until a server with that channel in WORKER_CHANNELS takes them",
-        err=True,
     )
 
 

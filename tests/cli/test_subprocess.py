@@ -16,6 +16,7 @@ from typing import IO
 import pytest
 
 from tests.support.servers import ServerProcess
+from tests.support.waiting import eventually_sync
 
 JWP = str(Path(sys.executable).parent / "jwp")
 # The RDB poll interval of the test server in ms; periodic intervals must exceed it.
@@ -177,6 +178,83 @@ def test_listen_by_worker_until_sigint(
         assert result["job_id"] == job_id
         assert result["output"]["stdout"] == "Hello World !"
     jwp(address, "job", "delete", "--id", job_id)
+
+
+@pytest.mark.parametrize("command", ["enqueue", "enqueue-for-stream"])
+def test_ctrl_c_while_waiting_names_job(server_process: ServerProcess, command: str) -> None:
+    address = server_process.address
+    jwp(
+        address, "worker", "create", "--name", "Waits", "--runner-id", "1",
+        "--channel", "nobody-serves-this", "--response-type", "DIRECT",
+    )  # fmt: skip
+    with subprocess.Popen(
+        [JWP, "--address", address, "job", command, "-w", "Waits", "-a", '{"command":"true"}'],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_client_env(),
+    ) as waiting:
+        try:
+            stderr = LineReader(waiting.stderr)  # type: ignore[arg-type]
+            warning = stderr.next_line()
+            queued = eventually_sync(
+                lambda: json.loads(
+                    jwp(
+                        address, "job", "find-queue-list", "--channel", "nobody-serves-this",
+                        "--json",
+                    ).stdout
+                ),
+                message="job queued",
+            )  # fmt: skip
+            waiting.send_signal(signal.SIGINT)
+            exit_code = waiting.wait(timeout=LINE_TIMEOUT_S)
+        finally:
+            if waiting.poll() is None:
+                waiting.kill()
+                waiting.wait()
+        stderr.join()
+
+    job_id = queued[0]["id"]
+    assert "does not run channel 'nobody-serves-this'" in warning
+    assert "Stop waiting with Ctrl+C" in warning
+    assert exit_code == 130
+    message = stderr.next_line()
+    assert message.startswith(f"error: stopped waiting for job {job_id};")
+    assert f"jwp job delete --id {job_id}" in message
+    assert stderr.lines.empty()
+
+
+def test_server_stop_during_direct_wait(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path, {"JWP_SHUTDOWN_GRACE_MS": "0"})
+    server.start()
+    started = tmp_path / "started"
+    try:
+        jwp(server.address, "worker", "create", "--name", "Direct", "--runner-id", "1")
+        args = json.dumps({"command": "sh", "args": ["-c", f"touch {started}; sleep 30"]})
+        with subprocess.Popen(
+            [JWP, "--address", server.address, "job", "enqueue", "-w", "Direct", "-a", args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_client_env(),
+        ) as waiting:
+            try:
+                eventually_sync(started.exists, message="DIRECT job started")
+                server.signal(signal.SIGTERM)
+                _, stderr = waiting.communicate(timeout=LINE_TIMEOUT_S)
+            finally:
+                if waiting.poll() is None:
+                    waiting.kill()
+                    waiting.wait()
+        assert server.wait() == 0
+    finally:
+        server.kill()
+
+    assert waiting.returncode == 3
+    assert stderr.startswith("error: ")
+    assert stderr.count("\n") == 1
+    assert "stopped before job" in stderr
+    assert "Traceback" not in stderr
 
 
 def test_unreachable_server(tmp_path: Path) -> None:
