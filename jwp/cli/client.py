@@ -332,6 +332,21 @@ class Api:
             "JobStatusService/FindAll", common_pb2.Empty(), job_service_pb2.JobStatusResponse
         )
 
+    # JobRestoreService
+
+    def list_restorable_jobs(
+        self, *, include_grabbed: bool, limit: int | None
+    ) -> list[job_pb2.Job]:
+        request = job_service_pb2.JobRestoreRequest(include_grabbed=include_grabbed, limit=limit)
+        return self._stream_list("JobRestoreService/FindAll", request, job_pb2.Job)
+
+    def restore_jobs(self, *, include_grabbed: bool, limit: int | None) -> bool:
+        request = job_service_pb2.JobRestoreRequest(include_grabbed=include_grabbed, limit=limit)
+        response = self._unary(
+            "JobRestoreService/Restore", request, service_common_pb2.SuccessResponse
+        )
+        return response.is_success
+
     # JobResultService
 
     def find_result(self, result_id: int) -> job_result_pb2.JobResult | None:

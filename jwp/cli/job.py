@@ -353,3 +353,63 @@ def count(ctx: typer.Context, json_output: JsonOutput = False) -> None:
     with connect(ctx) as api:
         total = api.count_jobs()
     Output(json_mode=json_output).count(total)
+
+
+IncludeGrabbedOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-grabbed",
+        help="Also take jobs that a dispatcher claimed and still holds; they may be running.",
+    ),
+]
+
+
+@app.command("list-restorable")
+def list_restorable(
+    ctx: typer.Context,
+    include_grabbed: IncludeGrabbedOption = False,
+    limit: Limit = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """List the jobs that `jwp job restore` would queue again, changing nothing.
+
+    These are WITH_BACKUP jobs whose database copy is due but that no queue
+    holds any more, for example after the queue's Redis lost its data.
+    """
+    from .client import connect
+    from .convert import Lookups
+    from .output import Output, job_table
+    from .records import job_record
+
+    with connect(ctx) as api:
+        lookups = Lookups(api)
+        jobs = api.list_restorable_jobs(include_grabbed=include_grabbed, limit=limit)
+        records = [job_record(job, lookups) for job in jobs]
+    Output(json_mode=json_output).items(records, job_table(records), "restorable jobs")
+
+
+@app.command("restore")
+def restore(
+    ctx: typer.Context,
+    include_grabbed: IncludeGrabbedOption = False,
+    limit: Limit = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Queue again the WITH_BACKUP jobs that the queue lost (see `jwp job list-restorable`).
+
+    A job whose worker is no longer WITH_BACKUP is made due in the database
+    instead, and the server runs it from there.
+    """
+    from .client import connect
+    from .errors import ServerError
+    from .output import Output
+
+    with connect(ctx) as api:
+        restored = api.restore_jobs(include_grabbed=include_grabbed, limit=limit)
+    if not restored:
+        raise ServerError("JobRestoreService/Restore reported no success; see the server's log")
+    output = Output(json_mode=json_output)
+    if output.json_mode:
+        output.json({"restored": True})
+    else:
+        output.line("restore done; see the queued jobs with `jwp job find-queue-list`")

@@ -316,3 +316,44 @@ def test_job_result_card_caps_huge_output(cli: Cli) -> None:
     assert "more characters" in card
     assert "add --json to print the whole value" in card
     assert whole["output"]["stdout"].splitlines()[-1] == "300000"
+
+
+def test_job_restore_queues_lost_backup_job(cli: Cli, thread_server: ThreadedServer) -> None:
+    worker_id = int(
+        cli.create_worker(
+            "Backup",
+            "--queue-type",
+            "WITH_BACKUP",
+            "--response-type",
+            "NO_RESULT",
+            "--channel",
+            IDLE_CHANNEL,
+        )  # fmt: skip
+    )
+    # The database copy of a WITH_BACKUP job whose queue entry was lost, as
+    # after a Redis restart without persistence.
+    lost = job_pb2.Job(
+        id=job_pb2.JobId(value=4242),
+        data=job_pb2.JobData(
+            worker_id=worker_pb2.WorkerId(value=worker_id),
+            args=b"",
+            enqueue_time=1_750_000_000_000,
+            run_after_time=0,
+            priority=common_pb2.PRIORITY_MEDIUM,
+        ),
+    )
+    assert thread_server.server.components is not None
+    thread_server.call(thread_server.server.components.storage.jobs.insert(lost))
+
+    listed = cli.json("job", "list-restorable")
+    table = cli("job", "list-restorable").stdout
+    restored = cli.json("job", "restore")
+    queued = cli.json("job", "find-queue-list", "--channel", IDLE_CHANNEL)
+
+    assert [job["id"] for job in listed] == ["4242"]
+    assert "4242" in table
+    assert restored == {"restored": True}
+    assert [job["id"] for job in queued] == ["4242"]
+    assert queued[0]["status"] == "PENDING"
+    assert cli.json("job", "list-restorable") == []
+    assert "no restorable jobs found" in cli("job", "list-restorable").stdout
