@@ -104,8 +104,9 @@ def card(title: str, rows: Sequence[tuple[str, RenderableType]]) -> Panel:
 def table(title: str, columns: Sequence[str], *, short: Sequence[str] = ()) -> Table:
     """Build a table for a list of items.
 
-    Long values fold onto more lines instead of being cut, so that ids stay
-    whole; `short` columns (enum names, durations) never wrap.
+    Long values, names among them, fold onto more lines instead of being
+    cut; `short` columns (enum names, durations) never wrap, and neither do
+    the id columns that `keep_ids_whole` sizes.
     """
     result = Table(title=Text(title), title_justify="left", header_style="bold")
     for column in columns:
@@ -113,6 +114,20 @@ def table(title: str, columns: Sequence[str], *, short: Sequence[str] = ()) -> T
             result.add_column(column, no_wrap=True)
         else:
             result.add_column(column, overflow="fold", min_width=_MIN_COLUMN_WIDTH)
+    return result
+
+
+def keep_ids_whole(result: Table, columns: Sequence[str]) -> Table:
+    """Size the named id columns to their longest id, so that no id wraps or is cut.
+
+    A fixed width, unlike `no_wrap`, keeps Rich from cutting the column with
+    an ellipsis when the table is too wide: Rich narrows the other columns
+    first. Call it once the rows are in.
+    """
+    for column in result.columns:
+        if column.header in columns:
+            lengths = [cell.cell_len for cell in column.cells if isinstance(cell, Text)]
+            column.width = max([len(str(column.header)), *lengths])
     return result
 
 
@@ -156,7 +171,7 @@ def runner_table(records: list[Record]) -> Table:
             Text(record["output_type"]),
             Text(record["description"]),
         )
-    return result
+    return keep_ids_whole(result, ["id"])
 
 
 # Workers
@@ -185,7 +200,7 @@ def worker_card(record: Record) -> RenderableType:
 
 def worker_table(records: list[Record]) -> Table:
     columns = ["id", "name", "runner", "response", "queue", "channel", "periodic", "options"]
-    result = table("workers", columns, short=["id", "response", "queue"])
+    result = table("workers", columns, short=["response", "queue"])
     for record in records:
         result.add_row(
             Text(record["id"]),
@@ -197,7 +212,7 @@ def worker_table(records: list[Record]) -> Table:
             _periodic(record["periodic_interval"]),
             Text(_worker_options(record)),
         )
-    return result
+    return keep_ids_whole(result, ["id"])
 
 
 def _runner_label(record: Record) -> Text:
@@ -265,7 +280,7 @@ def job_table(records: list[Record], *, with_status: bool = False) -> Table:
         cells: list[RenderableType] = [
             Text(record["id"]),
             _worker_label(record),
-            Text(record["priority"]),
+            Text(record["priority"].removeprefix("PRIORITY_")),
             _time_or(record["run_after_time"], "at once"),
             _time_or(record["enqueue_time"], "-"),
             _timeout(record["timeout"]),
@@ -274,14 +289,14 @@ def job_table(records: list[Record], *, with_status: bool = False) -> Table:
         if with_status:
             cells.append(_status(record.get("status")))
         result.add_row(*cells)
-    return result
+    return keep_ids_whole(result, ["id"])
 
 
 def job_status_table(records: list[Record]) -> Table:
     result = table("job statuses", ["job id", "status"], short=["status"])
     for record in records:
         result.add_row(Text(record["job_id"]), _status(record["status"]))
-    return result
+    return keep_ids_whole(result, ["job id"])
 
 
 def _worker_label(record: Record) -> Text:
@@ -326,7 +341,7 @@ def result_table(records: list[Record]) -> Table:
             Text(_duration(record)),
             _preview(record["output"]),
         )
-    return result
+    return keep_ids_whole(result, ["id", "job id"])
 
 
 def _output_rows(output: Any) -> list[tuple[str, RenderableType]]:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from typer.testing import CliRunner
+
+from jwp.cli.main import app
 from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2, worker_pb2
 from tests.cli.conftest import ECHO_ARGS, Cli
 from tests.support.servers import ThreadedServer
@@ -263,7 +266,7 @@ def test_job_list_table_and_empty(cli: Cli) -> None:
     table = cli("job", "list", "--limit", "10", "--offset", "0").stdout
 
     assert job_id in table
-    assert "PRIORITY_MEDIUM" in table
+    assert "MEDIUM" in table
     assert cli("job", "count").stdout.strip() == "1"
 
 
@@ -319,17 +322,8 @@ def test_job_result_card_caps_huge_output(cli: Cli) -> None:
 
 
 def test_job_restore_queues_lost_backup_job(cli: Cli, thread_server: ThreadedServer) -> None:
-    worker_id = int(
-        cli.create_worker(
-            "Backup",
-            "--queue-type",
-            "WITH_BACKUP",
-            "--response-type",
-            "NO_RESULT",
-            "--channel",
-            IDLE_CHANNEL,
-        )  # fmt: skip
-    )
+    options = ["--queue-type", "WITH_BACKUP", "--response-type", "NO_RESULT"]
+    worker_id = int(cli.create_worker("Backup", *options, "--channel", IDLE_CHANNEL))
     # The database copy of a WITH_BACKUP job whose queue entry was lost, as
     # after a Redis restart without persistence.
     lost = job_pb2.Job(
@@ -357,3 +351,17 @@ def test_job_restore_queues_lost_backup_job(cli: Cli, thread_server: ThreadedSer
     assert queued[0]["status"] == "PENDING"
     assert cli.json("job", "list-restorable") == []
     assert "no restorable jobs found" in cli("job", "list-restorable").stdout
+
+
+def test_job_list_keeps_ids_whole_when_narrow(cli: Cli) -> None:
+    cli.create_worker("Later", "--response-type", "NO_RESULT")
+    job_id = cli.json("job", "enqueue", "-w", "Later", "-a", ECHO_ARGS, "-r", "+1h")["job_id"]
+
+    result = CliRunner().invoke(
+        app, ["--address", cli.address, "job", "list"], env={"COLUMNS": "80"}
+    )
+
+    assert result.exit_code == 0, result.output
+    assert job_id in result.stdout
+    assert "MEDIUM" in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
