@@ -42,3 +42,18 @@ WORKER_REF_HELP = (
     "Worker id, or worker name. Digits are always read as an id, so a worker whose name is "
     "all digits can only be given by its id."
 )
+
+
+def check_name(name: str, kind: str) -> None:
+    """Reject a `--name` for a `kind` ("worker" or "runner") that the server would reject.
+
+    Raises:
+        InputError: The name breaks the rule of `jwp.names`, which the server applies too.
+    """
+    from jwp.names import name_problem
+
+    from .errors import InputError
+
+    problem = name_problem(name, kind)
+    if problem is not None:
+        raise InputError(f"invalid --name: {problem}")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .options import INT64_MAX, JsonOutput, Limit, Offset
+from .options import INT64_MAX, JsonOutput, Limit, Offset, check_name
 
 app = typer.Typer(
     name="runner",
@@ -127,6 +127,7 @@ def create(
     from .client import connect
     from .output import Output
 
+    check_name(name, "runner")
     request = runner_service_pb2.CreateRunnerRequest(
         name=name,
         description=description,
