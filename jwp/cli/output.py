@@ -67,8 +67,9 @@ class Output:
         self._console.file.flush()
 
     def line(self, text: str) -> None:
-        """Print a plain line for people, without markup."""
-        self.show(Text(text))
+        """Print one plain line for people, without markup, and never wrapped, so grep finds it."""
+        self._console.print(Text(text), soft_wrap=True)
+        self._console.file.flush()
 
     def item(self, record: Record, card: RenderableType) -> None:
         if self.json_mode:
