@@ -140,6 +140,7 @@ class Api:
 
     def __init__(self, target: Target, timeout_ms: int | None = None) -> None:
         self.address = target.address
+        self._tls = target.tls
         self._timeout_ms = timeout_ms
         self._timeout_s = timeout_ms / 1000 if timeout_ms is not None else None
         options = [
@@ -445,6 +446,11 @@ class Api:
         details = (error.details() or "").strip() or "no details"
         if code == grpc.StatusCode.UNAVAILABLE:
             if _is_transport_failure(details):
+                tls_hint = _tls_mismatch_hint(details, tls=self._tls)
+                if tls_hint is not None:
+                    return UnreachableError(
+                        f"cannot reach a jwp server at {self.address}: {tls_hint}"
+                    )
                 return UnreachableError(
                     f"cannot reach a jwp server at {self.address} ({details}); start one with "
                     "`jwp serve`, or point --address (or JWP_ADDRESS) at a running server"
@@ -561,6 +567,38 @@ def _method_path(rpc: str) -> str:
 
 def _serialize(message: Message) -> bytes:
     return message.SerializeToString()
+
+
+def _tls_mismatch_hint(details: str, *, tls: bool) -> str | None:
+    """Explain a failure that a TLS setting of the client or the server explains, or return None.
+
+    The phrases are those of grpc-core with BoringSSL (checked with grpcio
+    1.85): a TLS client meets a plaintext server with WRONG_VERSION_NUMBER,
+    an untrusted certificate with CERTIFICATE_VERIFY_FAILED, and a plaintext
+    client meets a TLS server with "Socket closed".
+    """
+    lowered = details.lower()
+    if tls and "wrong_version_number" in lowered:
+        return (
+            "the address starts with https:// but the server does not use TLS; give it as "
+            "host:port or http://host:port"
+        )
+    if tls and "certificate_verify_failed" in lowered:
+        return (
+            f"the server's TLS certificate is not trusted ({details}); set JWP_TLS_CA_FILE to "
+            "the PEM file of the CA that signed it"
+        )
+    if tls and "handshake" in lowered:
+        return (
+            f"the TLS handshake failed ({details}); check that the server uses TLS "
+            "(JWP_TLS_CERT_FILE), or give the address without https://"
+        )
+    if not tls and "socket closed" in lowered:
+        return (
+            f"the server closed the connection ({details}); if it uses TLS "
+            "(JWP_TLS_CERT_FILE is set), give the address as https://host:port"
+        )
+    return None
 
 
 def _is_transport_failure(details: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -61,6 +62,10 @@ def _global_options(
     ] = None,
 ) -> None:
     """Options shared by every client command."""
+    if ctx.invoked_subcommand != "serve":
+        # grpc-core logs each failed TLS handshake on stderr; the client
+        # reports such failures itself, in one line.
+        os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     ctx.obj = {"address": address, "timeout_ms": timeout_ms}
 
 

@@ -16,6 +16,7 @@ from typing import IO
 import pytest
 
 from tests.support.servers import ServerProcess
+from tests.support.tls import make_certificates
 from tests.support.waiting import eventually_sync
 
 JWP = str(Path(sys.executable).parent / "jwp")
@@ -276,3 +277,41 @@ def test_import_leaves_grpc_and_rich_out() -> None:
     )
 
     assert completed.stdout.strip() == "[]"
+
+
+def test_https_address_to_plaintext_server(server_process: ServerProcess) -> None:
+    completed = jwp(f"https://{server_process.address}", "job", "count", expect=3)
+
+    assert completed.stderr.count("\n") == 1
+    assert "the server does not use TLS" in completed.stderr
+    assert "host:port or http://host:port" in completed.stderr
+
+
+def test_tls_server_needs_https_and_trusted_ca(tmp_path: Path) -> None:
+    certificates = make_certificates(tmp_path)
+    server = ServerProcess(
+        tmp_path,
+        {
+            "JWP_TLS_CERT_FILE": str(certificates.server_cert),
+            "JWP_TLS_KEY_FILE": str(certificates.server_key),
+        },
+    )
+    server.start()
+    try:
+        plaintext = jwp(server.address, "job", "count", expect=3)
+        untrusted = jwp(f"https://{server.address}", "job", "count", expect=3)
+        trusted = subprocess.run(
+            [JWP, "--address", f"https://{server.address}", "job", "count"],
+            capture_output=True,
+            text=True,
+            env={**_client_env(), "JWP_TLS_CA_FILE": str(certificates.ca)},
+            timeout=60,
+        )
+    finally:
+        server.stop()
+
+    assert "give the address as https://host:port" in plaintext.stderr
+    assert "set JWP_TLS_CA_FILE" in untrusted.stderr
+    assert untrusted.stderr.count("\n") == 1
+    assert trusted.returncode == 0, trusted.stderr
+    assert trusted.stdout.strip() == "0"
