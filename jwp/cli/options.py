@@ -10,12 +10,13 @@ from typing import Annotated
 
 import typer
 
-# Largest values of the protobuf integer types that options are sent in. An
-# option declares its bound with `max=`, so a larger number is a usage error
-# (exit 2) that names the option, not a failure to encode the request.
+# Bounds of the protobuf integer types that options are sent in. An option
+# declares them with `min=` and `max=`, so a number outside them is a usage
+# error (exit 2) that names the option, not a failure to encode the request.
 INT32_MAX = 2**31 - 1
 UINT32_MAX = 2**32 - 1
 INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
 
 JSON_HELP = (
     "Print JSON on stdout instead of tables: one document (a list for list commands, one "

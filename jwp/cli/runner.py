@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .options import INT64_MAX, JsonOutput, Limit, Offset, check_name
+from .options import INT64_MAX, INT64_MIN, JsonOutput, Limit, Offset, check_name
 
 app = typer.Typer(
     name="runner",
@@ -26,7 +26,10 @@ class CreatableType(enum.StrEnum):
 
 
 RunnerIdOption = Annotated[
-    int, typer.Option("--id", "-i", min=1, max=INT64_MAX, help="Runner id (see `jwp runner list`).")
+    int,
+    typer.Option(
+        "--id", "-i", min=INT64_MIN, max=INT64_MAX, help="Runner id (see `jwp runner list`)."
+    ),
 ]
 
 

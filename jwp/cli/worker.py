@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .options import INT64_MAX, UINT32_MAX, JsonOutput, Limit, Offset
+from .options import INT64_MAX, INT64_MIN, UINT32_MAX, JsonOutput, Limit, Offset
 
 if TYPE_CHECKING:
     from .worker_data import RetryOptions
@@ -49,7 +49,7 @@ Description = Annotated[str | None, typer.Option("--description", "-d", help="Fr
 RunnerId = Annotated[
     int | None,
     typer.Option(
-        "--runner-id", "-r", min=1, max=INT64_MAX, help="Runner id (see `jwp runner list`)."
+        "--runner-id", "-r", min=INT64_MIN, max=INT64_MAX, help="Runner id (see `jwp runner list`)."
     ),
 ]
 Settings = Annotated[
@@ -158,7 +158,11 @@ def create(
     runner_id: Annotated[
         int,
         typer.Option(
-            "--runner-id", "-r", min=1, max=INT64_MAX, help="Runner id (see `jwp runner list`)."
+            "--runner-id",
+            "-r",
+            min=INT64_MIN,
+            max=INT64_MAX,
+            help="Runner id (see `jwp runner list`).",
         ),
     ],
     description: Description = "",

@@ -109,7 +109,7 @@ INT64_MAX = 2**63 - 1
         (["worker", "create", "--name", "W", "-r", "1", "--periodic", "5000000000"], "--periodic"),
         (["worker", "update", "--id", "1", "--retry-max", "5000000000"], "--retry-max"),
         (["runner", "find", "--id", str(INT64_MAX + 1)], "--id"),
-        (["runner", "find", "--id", "-1"], "--id"),
+        (["runner", "find", "--id", str(-(2**63) - 1)], "--id"),
         (["--address", "localhost:70000", "job", "count"], "--address"),
     ],
 )
