@@ -83,7 +83,19 @@ class Output:
         elif not records:
             self.line(f"no {noun} found")
         else:
-            self.show(table)
+            self.show(self._fit(table))
+
+    def _fit(self, table: Table) -> Table:
+        """Let the id columns fold after all when the table cannot fit the terminal otherwise.
+
+        Rich would cut the columns on the right off, which loses more than a
+        folded id does.
+        """
+        if _narrowest_width(table) <= self._console.options.max_width:
+            return table
+        for column in table.columns:
+            column.width = None
+        return table
 
     def count(self, total: int) -> None:
         if self.json_mode:
@@ -123,13 +135,29 @@ def keep_ids_whole(result: Table, columns: Sequence[str]) -> Table:
 
     A fixed width, unlike `no_wrap`, keeps Rich from cutting the column with
     an ellipsis when the table is too wide: Rich narrows the other columns
-    first. Call it once the rows are in.
+    first. Only in a terminal too narrow for even that does `Output.items`
+    let the ids fold. Call it once the rows are in.
     """
     for column in result.columns:
         if column.header in columns:
             lengths = [cell.cell_len for cell in column.cells if isinstance(cell, Text)]
             column.width = max([len(str(column.header)), *lengths])
     return result
+
+
+def _narrowest_width(result: Table) -> int:
+    """Return the width of a table of `table()` whose folding columns are all at their minimum."""
+    width = len(result.columns) + 1  # the vertical borders
+    for column in result.columns:
+        if column.width is not None:
+            content = column.width
+        elif column.no_wrap:
+            cells = [cell.cell_len for cell in column.cells if isinstance(cell, Text)]
+            content = max([len(str(column.header)), *cells])
+        else:
+            content = column.min_width or 1
+        width += content + 2  # one space of padding on each side
+    return width
 
 
 # Runners

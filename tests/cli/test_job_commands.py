@@ -365,3 +365,19 @@ def test_job_list_keeps_ids_whole_when_narrow(cli: Cli) -> None:
     assert job_id in result.stdout
     assert "MEDIUM" in result.stdout
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
+
+
+def test_too_narrow_table_folds_ids(cli: Cli) -> None:
+    cli.create_worker("Echo", "--store-success")
+    job_id = cli.json("job", "enqueue", "-w", "Echo", "-a", ECHO_ARGS)["job_id"]
+
+    result = CliRunner().invoke(
+        app, ["--address", cli.address, "job-result", "list"], env={"COLUMNS": "60"}
+    )
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 60
+    assert job_id not in result.stdout
+    assert job_id[:4] in result.stdout
+    assert "SUCCESS" in result.stdout
