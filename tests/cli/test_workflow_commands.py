@@ -285,3 +285,22 @@ def test_validate_lines_are_not_wrapped(tmp_path: Path) -> None:
     assert len(lines) == 1
     assert lines[0].startswith("/do/0/AFairlyLongTaskNameThatPushesTheLinePastEightyColumns/wait:")
     assert lines[0].endswith("use days (D) or weeks (W)")
+
+
+EXAMPLE_LS = Path(__file__).parents[2] / "examples" / "ls.yaml"
+
+
+def test_example_ls_workflow_runs(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "cat.jpg").touch()
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes.txt").touch()
+
+    validated = cli("workflow", "validate", str(EXAMPLE_LS)).stdout
+    result = cli.json(
+        "job", "enqueue-workflow", "-i", json.dumps(str(tmp_path)), "-w", str(EXAMPLE_LS)
+    )
+
+    assert "is valid: ls 0.1.0" in validated
+    assert result["status"] == "Completed"
+    assert result["output"] == {"empty": [], "photos": ["cat.jpg"]}
