@@ -17,12 +17,28 @@ import pytest
 from typer.main import get_command
 
 from jwp.cli.main import app
+from tests.support.servers import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 README_JA = ROOT / "README.ja.md"
 DOCS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "plugins" / "hello_runner" / "README.md"]
 
+# Settings that the start-up line shows, at their defaults whatever the
+# environment of the test run sets (an empty value counts as unset), except
+# for the address.
+_DEFAULT_SETTINGS = {
+    "GRPC_ADDR": "127.0.0.1:0",
+    "STORAGE_TYPE": "Standalone",
+    "SQLITE_URL": "sqlite://jobworkerp.sqlite3",
+    "MYSQL_URL": "",
+    "MYSQL_HOST": "",
+    "WORKER_DEFAULT_CONCURRENCY": "4",
+    "WORKER_CHANNELS": "",
+    "WORKER_CHANNEL_CONCURRENCIES": "",
+    "MCP_CONFIG": "mcp-settings.toml",
+    "PLUGINS_RUNNER_DIR": "",
+}
 _CODE_BLOCK = re.compile(r"^```([\w-]*)\n(.*?)^```", re.S | re.M)
 _HEADING = re.compile(r"^(#+) ", re.M)
 # Placeholders of the examples and a value the CLI accepts in their place.
@@ -113,3 +129,19 @@ def test_example_command_parses(document: str, line: str) -> None:
         words.pop(0)
 
     parse(words[1:])
+
+
+def test_readmes_quote_startup_line(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path, _DEFAULT_SETTINGS)
+    server.start()
+    try:
+        printed = next(line for line in server.output if "jwp serving on" in line)
+    finally:
+        server.stop()
+    # The README shows the default address, where the test listens on a free port.
+    expected = printed.replace(f"127.0.0.1:0 (port {server.port})", "[::1]:9000 (port 9000)")
+    expected = expected[expected.index("INFO") :].strip()
+
+    for readme in (README, README_JA):
+        quoted = [code.strip() for language, code in code_blocks(readme) if language == "text"]
+        assert expected in quoted, f"{readme.name} quotes {quoted}, jwp serve printed {expected!r}"
