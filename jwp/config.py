@@ -345,7 +345,7 @@ class Settings(BaseSettings):
         setting given is used. Defaults do not count, only values from the
         environment, .env or arguments.
         """
-        given = self.model_fields_set
+        explicit = self.model_fields_set
         groups: list[tuple[tuple[str, ...], str]] = []
         if self.storage_type is StorageType.STANDALONE:
             groups.append((_REDIS_FIELDS, "STORAGE_TYPE is Standalone, which uses no Redis"))
@@ -364,7 +364,7 @@ class Settings(BaseSettings):
             groups.append((("jwp_grpc_web_addr",), "USE_GRPC_WEB is off"))
         parts = []
         for fields, reason in groups:
-            names = [name.upper() for name in fields if name in given]
+            names = [name.upper() for name in fields if name in explicit]
             if names:
                 parts.append(f"{', '.join(names)} ({reason})")
         return "; ".join(parts) or None

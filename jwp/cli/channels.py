@@ -9,7 +9,7 @@ def warn_if_unserved(channel: str, served: dict[str, int], address: str, consequ
     """Warn on stderr when no live process of the server runs this channel.
 
     `served` is what `Api.list_channels` returns and `consequence` is the
-    clause that says what waits because of it.
+    clause that names what waits because of it.
     """
     if channel in served:
         return

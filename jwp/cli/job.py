@@ -359,7 +359,7 @@ IncludeGrabbedOption = Annotated[
     bool,
     typer.Option(
         "--include-grabbed",
-        help="Also take jobs that a dispatcher claimed and still holds; they may be running.",
+        help="Also include jobs whose claim by a dispatcher has not expired; they may be running.",
     ),
 ]
 
@@ -373,8 +373,8 @@ def list_restorable(
 ) -> None:
     """List the jobs that `jwp job restore` would queue again, changing nothing.
 
-    These are WITH_BACKUP jobs whose database copy is due but that no queue
-    holds any more, for example after the queue's Redis lost its data.
+    These are WITH_BACKUP jobs whose database copy is due but that are in no
+    queue any more, for example after the queue's Redis lost its data.
     """
     from .client import connect
     from .convert import Lookups

@@ -419,20 +419,20 @@ def _value(value: Any) -> Text:
 
 
 def _capped(text: str) -> Text:
-    """Cut a long value to the card limits and say how much was left out and how to see it."""
-    shown = text[:_CARD_VALUE_MAX_CHARS]
+    """Cut a long value to the card limits, noting how much was left out and how to see it."""
+    kept = text[:_CARD_VALUE_MAX_CHARS]
     line_end = -1
     for _ in range(_CARD_VALUE_MAX_LINES):
-        line_end = shown.find("\n", line_end + 1)
+        line_end = kept.find("\n", line_end + 1)
         if line_end < 0:
             break
     if line_end >= 0:
-        shown = shown[:line_end]
-    if len(shown) == len(text):
+        kept = kept[:line_end]
+    if len(kept) == len(text):
         return Text(text)
-    hidden_chars = len(text) - len(shown)
-    hidden_lines = text.count("\n", len(shown))
-    result = Text(shown)
+    hidden_chars = len(text) - len(kept)
+    hidden_lines = text.count("\n", len(kept))
+    result = Text(kept)
     result.append(
         f"\n… {hidden_chars:,} more characters ({hidden_lines:,} more lines) not shown; "
         "add --json to print the whole value",

@@ -66,8 +66,8 @@ def iso_utc(epoch_ms: int) -> str:
     """Format epoch milliseconds as ISO 8601 UTC, e.g. 2025-06-11T10:00:00.123Z.
 
     A value before 1970 or after the year 9999, which no real job time has,
-    is returned as the plain number, so a corrupt or hostile value never
-    crashes a command.
+    is returned as the plain number, so that a corrupt or hostile value
+    does not crash the command.
     """
     if epoch_ms < 0:
         return str(epoch_ms)
