@@ -446,7 +446,7 @@ class Api:
         details = (error.details() or "").strip() or "no details"
         if code == grpc.StatusCode.UNAVAILABLE:
             if _is_transport_failure(details):
-                tls_hint = _tls_mismatch_hint(details, tls=self._tls)
+                tls_hint = tls_mismatch_hint(details, tls=self._tls)
                 if tls_hint is not None:
                     return UnreachableError(
                         f"cannot reach a jwp server at {self.address}: {tls_hint}"
@@ -569,7 +569,7 @@ def _serialize(message: Message) -> bytes:
     return message.SerializeToString()
 
 
-def _tls_mismatch_hint(details: str, *, tls: bool) -> str | None:
+def tls_mismatch_hint(details: str, *, tls: bool) -> str | None:
     """Explain a failure that a TLS setting of the client or the server explains, or return None.
 
     The phrases are those of grpc-core with BoringSSL (checked with grpcio
