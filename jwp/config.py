@@ -337,6 +337,38 @@ class Settings(BaseSettings):
         channels.update(zip(self.worker_channels, self.worker_channel_concurrencies, strict=True))
         return channels
 
+    def ignored_settings(self) -> str | None:
+        """Describe the settings that were set but that this configuration does not use.
+
+        Returns one sentence per group, such as "REDIS_URL (STORAGE_TYPE is
+        Standalone, which uses no Redis)", joined by "; ", or None when every
+        setting given is used. Defaults do not count, only values from the
+        environment, .env or arguments.
+        """
+        explicit = self.model_fields_set
+        groups: list[tuple[tuple[str, ...], str]] = []
+        if self.storage_type is StorageType.STANDALONE:
+            groups.append((_REDIS_FIELDS, "STORAGE_TYPE is Standalone, which uses no Redis"))
+        if self.uses_mysql():
+            groups.append((_SQLITE_FIELDS, "MYSQL_URL or MYSQL_HOST selects MySQL"))
+            if self.mysql_url:
+                groups.append((_MYSQL_PART_FIELDS, "MYSQL_URL gives the whole connection"))
+        else:
+            groups.append(
+                (
+                    (*_MYSQL_PART_FIELDS, "mysql_max_connections"),
+                    "neither MYSQL_URL nor MYSQL_HOST is set",
+                )
+            )
+        if not self.use_grpc_web:
+            groups.append((("jwp_grpc_web_addr",), "USE_GRPC_WEB is off"))
+        parts = []
+        for fields, reason in groups:
+            names = [name.upper() for name in fields if name in explicit]
+            if names:
+                parts.append(f"{', '.join(names)} ({reason})")
+        return "; ".join(parts) or None
+
     def uses_mysql(self) -> bool:
         """Return True when MYSQL_URL or MYSQL_HOST selects MySQL/MariaDB over SQLite."""
         return bool(self.mysql_url or self.mysql_host)
@@ -360,6 +392,21 @@ class Settings(BaseSettings):
     def sqlalchemy_sqlite_url(self) -> str:
         """Return SQLITE_URL in the form SQLAlchemy's aiosqlite dialect expects."""
         return sqlite_url_for_sqlalchemy(self.sqlite_url)
+
+
+_REDIS_FIELDS = (
+    "redis_url",
+    "redis_username",
+    "redis_password",
+    "redis_pool_size",
+    "redis_pool_create_timeout_msec",
+    "redis_pool_wait_timeout_msec",
+    "redis_pool_recycle_timeout_msec",
+    "jwp_redis_key_prefix",
+)
+_SQLITE_FIELDS = ("sqlite_url", "sqlite_max_connections")
+# The parts of a MySQL connection that MYSQL_URL replaces.
+_MYSQL_PART_FIELDS = ("mysql_host", "mysql_port", "mysql_user", "mysql_password", "mysql_dbname")
 
 
 def sqlite_url_for_sqlalchemy(url: str) -> str:

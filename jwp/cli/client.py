@@ -25,7 +25,7 @@ from jwp.proto.jobworkerp.service import runner_pb2 as runner_service_pb2
 from jwp.proto.jobworkerp.service import worker_pb2 as worker_service_pb2
 
 from .credentials import channel_credentials, with_auth
-from .errors import CliError, InputError, ServerError, UnreachableError
+from .errors import CliError, InputError, ServerError, StoppedWaitingError, UnreachableError
 
 # jwp serve sends and accepts messages up to 64 MiB, and a result with
 # captured command output can exceed grpc's default limit of 4 MiB, so the
@@ -140,6 +140,7 @@ class Api:
 
     def __init__(self, target: Target, timeout_ms: int | None = None) -> None:
         self.address = target.address
+        self._tls = target.tls
         self._timeout_ms = timeout_ms
         self._timeout_s = timeout_ms / 1000 if timeout_ms is not None else None
         options = [
@@ -259,7 +260,36 @@ class Api:
     # JobService and JobStatusService
 
     def enqueue(self, request: job_service_pb2.JobRequest) -> job_service_pb2.CreateJobResponse:
-        return self._unary("JobService/Enqueue", request, job_service_pb2.CreateJobResponse)
+        """Enqueue a job; for a DIRECT worker this waits for the job's result.
+
+        Ctrl+C during the wait raises StoppedWaitingError naming the job,
+        whose id the server sends in the initial metadata once it has queued
+        the job. A sync unary call in grpcio receives its initial metadata
+        only together with the response, so the call goes out as a server
+        stream: the messages on the wire are the same, and a unary response
+        is a stream of one message.
+        """
+        rpc = "JobService/Enqueue"
+        multi_callable = self._channel.unary_stream(
+            _method_path(rpc),
+            request_serializer=_serialize,
+            response_deserializer=job_service_pb2.CreateJobResponse.FromString,
+        )
+        call: Any = multi_callable(request, timeout=self._timeout_s)
+        job_id: int | None = None
+        try:
+            encoded = _metadata_value(call.initial_metadata(), OutputStream.JOB_ID_KEY)
+            if encoded is not None:
+                job_id = job_pb2.JobId.FromString(encoded).value
+            responses = list(call)
+        except grpc.RpcError as error:
+            raise self._translate(error, rpc) from None
+        except KeyboardInterrupt:
+            call.cancel()
+            raise StoppedWaitingError(stopped_waiting_message(job_id)) from None
+        if len(responses) != 1:
+            raise ServerError(f"{rpc} returned {len(responses)} responses instead of one")
+        return cast(job_service_pb2.CreateJobResponse, responses[0])
 
     def enqueue_for_stream(self, request: job_service_pb2.JobRequest) -> OutputStream:
         """Start a streaming job; the global timeout, if set, limits the whole stream."""
@@ -302,6 +332,21 @@ class Api:
         return self._stream_list(
             "JobStatusService/FindAll", common_pb2.Empty(), job_service_pb2.JobStatusResponse
         )
+
+    # JobRestoreService
+
+    def list_restorable_jobs(
+        self, *, include_grabbed: bool, limit: int | None
+    ) -> list[job_pb2.Job]:
+        request = job_service_pb2.JobRestoreRequest(include_grabbed=include_grabbed, limit=limit)
+        return self._stream_list("JobRestoreService/FindAll", request, job_pb2.Job)
+
+    def restore_jobs(self, *, include_grabbed: bool, limit: int | None) -> bool:
+        request = job_service_pb2.JobRestoreRequest(include_grabbed=include_grabbed, limit=limit)
+        response = self._unary(
+            "JobRestoreService/Restore", request, service_common_pb2.SuccessResponse
+        )
+        return response.is_success
 
     # JobResultService
 
@@ -401,6 +446,11 @@ class Api:
         details = (error.details() or "").strip() or "no details"
         if code == grpc.StatusCode.UNAVAILABLE:
             if _is_transport_failure(details):
+                tls_hint = tls_mismatch_hint(details, tls=self._tls)
+                if tls_hint is not None:
+                    return UnreachableError(
+                        f"cannot reach a jwp server at {self.address}: {tls_hint}"
+                    )
                 return UnreachableError(
                     f"cannot reach a jwp server at {self.address} ({details}); start one with "
                     "`jwp serve`, or point --address (or JWP_ADDRESS) at a running server"
@@ -489,6 +539,21 @@ class OutputStream:
         self._call.cancel()
 
 
+def stopped_waiting_message(job_id: int | None) -> str:
+    """Say that Ctrl+C ended a wait for a job that may still run, and how to find the job."""
+    if job_id is None:
+        return (
+            "stopped waiting before the server confirmed the job; it may still have been "
+            "queued and run. Look for it with `jwp job find-queue-list` or `jwp job-result list`"
+        )
+    return (
+        f"stopped waiting for job {job_id}; it stays queued and may still run. Check it with "
+        f"`jwp job status --id {job_id}`, cancel it with `jwp job delete --id {job_id}`, and "
+        f"read its result, if the worker stores results, with `jwp job-result list-by-job-id "
+        f"--job-id {job_id}`"
+    )
+
+
 def _metadata_value(metadata: Any, key: str) -> bytes | None:
     for entry_key, value in metadata or ():
         if entry_key == key and isinstance(value, bytes):
@@ -502,6 +567,38 @@ def _method_path(rpc: str) -> str:
 
 def _serialize(message: Message) -> bytes:
     return message.SerializeToString()
+
+
+def tls_mismatch_hint(details: str, *, tls: bool) -> str | None:
+    """Explain a failure that a TLS setting of the client or the server explains, or return None.
+
+    The phrases are those of grpc-core with BoringSSL (checked with grpcio
+    1.85): a TLS client meets a plaintext server with WRONG_VERSION_NUMBER,
+    an untrusted certificate with CERTIFICATE_VERIFY_FAILED, and a plaintext
+    client meets a TLS server with "Socket closed".
+    """
+    lowered = details.lower()
+    if tls and "wrong_version_number" in lowered:
+        return (
+            "the address starts with https:// but the server does not use TLS; give it as "
+            "host:port or http://host:port"
+        )
+    if tls and "certificate_verify_failed" in lowered:
+        return (
+            f"the server's TLS certificate is not trusted ({details}); set JWP_TLS_CA_FILE to "
+            "the PEM file of the CA that signed it"
+        )
+    if tls and "handshake" in lowered:
+        return (
+            f"the TLS handshake failed ({details}); check that the server uses TLS "
+            "(JWP_TLS_CERT_FILE), or give the address without https://"
+        )
+    if not tls and "socket closed" in lowered:
+        return (
+            f"the server closed the connection ({details}); if it uses TLS "
+            "(JWP_TLS_CERT_FILE is set), give the address as https://host:port"
+        )
+    return None
 
 
 def _is_transport_failure(details: str) -> bool:

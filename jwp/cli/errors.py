@@ -4,7 +4,8 @@
     ├── InputError            2: the command line is wrong (bad JSON, unknown field)
     ├── ServerError           1: the server rejected the request, lacks the item, or
     │                            the job ended with a status other than SUCCESS
-    └── UnreachableError      3: no server responds at the address, or it is unavailable
+    ├── UnreachableError      3: no server responds at the address, or it is unavailable
+    └── StoppedWaitingError 130: Ctrl+C while waiting for a job, which may still run
 
 Commands raise these; `JwpGroup.main` is the one place that prints them as
 `error: ...` and turns them into exit codes, together with the usage errors
@@ -66,6 +67,12 @@ class UnreachableError(CliError):
     """The server could not be reached, or it reported itself unavailable."""
 
     exit_code = ExitCode.UNREACHABLE
+
+
+class StoppedWaitingError(CliError):
+    """Ctrl+C ended a wait for a job that the server may still run."""
+
+    exit_code = ExitCode.INTERRUPTED
 
 
 class JwpGroup(TyperGroup):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .options import WORKER_REF_HELP, JsonOutput, Limit, Offset
+from .options import INT64_MAX, WORKER_REF_HELP, JsonOutput, Limit, Offset
 
 if TYPE_CHECKING:
     from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
@@ -37,7 +37,7 @@ _PRIORITY_NAMES = {
     Priority.LOW: "PRIORITY_LOW",
 }
 
-JobIdOption = Annotated[int, typer.Option("--id", "-i", min=1, help="Job id.")]
+JobIdOption = Annotated[int, typer.Option("--id", "-i", min=1, max=INT64_MAX, help="Job id.")]
 
 
 WorkerOption = Annotated[str, typer.Option("--worker", "-w", help=WORKER_REF_HELP)]
@@ -80,6 +80,7 @@ JobTimeoutOption = Annotated[
         "--timeout",
         "-t",
         min=0,
+        max=INT64_MAX,
         help="Time limit of the run in milliseconds, one year when left out. 0 means no limit.",
     ),
 ]
@@ -106,6 +107,7 @@ def enqueue(
     with connect(ctx) as api:
         lookups = Lookups(api)
         request = _job_request(lookups, worker, args, unique_key, run_after_time, priority, timeout)
+        _warn_if_wait_cannot_end(lookups, request.worker_id.value, streamed=False)
         response = api.enqueue(request)
         result = (
             job_result_record(response.result, lookups) if response.HasField("result") else None
@@ -151,8 +153,33 @@ def enqueue_for_stream(
         lookups = Lookups(api)
         request = _job_request(lookups, worker, args, unique_key, run_after_time, priority, timeout)
         runner = lookups.runner_of_worker_id(request.worker_id.value)
+        _warn_if_wait_cannot_end(lookups, request.worker_id.value, streamed=True)
         stream = api.enqueue_for_stream(request)
         print_output_stream(stream, runner, lookups, json_mode=json_output)
+
+
+def _warn_if_wait_cannot_end(lookups: Lookups, worker_id: int, *, streamed: bool) -> None:
+    """Warn before a wait for a job that no process runs because none runs its channel.
+
+    `jwp job enqueue` waits only for a DIRECT worker's job, while
+    `enqueue-for-stream` waits for the output of any job.
+    """
+    from jwp.config import DEFAULT_CHANNEL
+    from jwp.proto.jobworkerp.data import common_pb2
+
+    from .channels import warn_if_unserved
+
+    target = lookups.worker_or_none(worker_id)
+    if target is None or not (streamed or target.data.response_type == common_pb2.DIRECT):
+        return
+    warn_if_unserved(
+        target.data.channel or DEFAULT_CHANNEL,
+        dict(lookups.api.list_channels()),
+        lookups.api.address,
+        "this command waits until a server with that channel in WORKER_CHANNELS runs the job. "
+        "Stop waiting with Ctrl+C (the job stays queued), or bound the wait with the global "
+        "--timeout",
+    )
 
 
 def _job_request(
@@ -326,3 +353,63 @@ def count(ctx: typer.Context, json_output: JsonOutput = False) -> None:
     with connect(ctx) as api:
         total = api.count_jobs()
     Output(json_mode=json_output).count(total)
+
+
+IncludeGrabbedOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-grabbed",
+        help="Also include jobs whose claim by a dispatcher has not expired; they may be running.",
+    ),
+]
+
+
+@app.command("list-restorable")
+def list_restorable(
+    ctx: typer.Context,
+    include_grabbed: IncludeGrabbedOption = False,
+    limit: Limit = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """List the jobs that `jwp job restore` would queue again, changing nothing.
+
+    These are WITH_BACKUP jobs whose database copy is due but that are in no
+    queue any more, for example after the queue's Redis lost its data.
+    """
+    from .client import connect
+    from .convert import Lookups
+    from .output import Output, job_table
+    from .records import job_record
+
+    with connect(ctx) as api:
+        lookups = Lookups(api)
+        jobs = api.list_restorable_jobs(include_grabbed=include_grabbed, limit=limit)
+        records = [job_record(job, lookups) for job in jobs]
+    Output(json_mode=json_output).items(records, job_table(records), "restorable jobs")
+
+
+@app.command("restore")
+def restore(
+    ctx: typer.Context,
+    include_grabbed: IncludeGrabbedOption = False,
+    limit: Limit = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Queue again the WITH_BACKUP jobs that the queue lost (see `jwp job list-restorable`).
+
+    A job whose worker is no longer WITH_BACKUP is made due in the database
+    instead, and the server runs it from there.
+    """
+    from .client import connect
+    from .errors import ServerError
+    from .output import Output
+
+    with connect(ctx) as api:
+        restored = api.restore_jobs(include_grabbed=include_grabbed, limit=limit)
+    if not restored:
+        raise ServerError("JobRestoreService/Restore reported no success; see the server's log")
+    output = Output(json_mode=json_output)
+    if output.json_mode:
+        output.json({"restored": True})
+    else:
+        output.line("restore done; see the queued jobs with `jwp job find-queue-list`")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .options import WORKER_REF_HELP, JsonOutput, Limit, Offset
+from .options import INT64_MAX, WORKER_REF_HELP, JsonOutput, Limit, Offset
 
 if TYPE_CHECKING:
     from jwp.proto.jobworkerp.data import job_result_pb2, worker_pb2
@@ -20,8 +20,10 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-ResultIdOption = Annotated[int, typer.Option("--id", "-i", min=1, help="Job result id.")]
-JobIdOption = Annotated[int, typer.Option("--job-id", "-j", min=1, help="Job id.")]
+ResultIdOption = Annotated[
+    int, typer.Option("--id", "-i", min=1, max=INT64_MAX, help="Job result id.")
+]
+JobIdOption = Annotated[int, typer.Option("--job-id", "-j", min=1, max=INT64_MAX, help="Job id.")]
 WorkerOption = Annotated[str, typer.Option("--worker", "-w", help=WORKER_REF_HELP)]
 
 LISTENING_MESSAGE = "listening... (Ctrl+C to stop)"
@@ -95,6 +97,7 @@ def listen(
             "--timeout",
             "-t",
             min=1,
+            max=INT64_MAX,
             help="Give up after this many milliseconds; when left out, after the server's "
             "JOB_QUEUE_EXPIRE_JOB_RESULT_SECONDS.",
         ),
@@ -140,6 +143,7 @@ def listen_stream(
             "--timeout",
             "-t",
             min=1,
+            max=INT64_MAX,
             help="Give up after this many milliseconds; when left out, after the server's "
             "JOB_QUEUE_EXPIRE_JOB_RESULT_SECONDS.",
         ),

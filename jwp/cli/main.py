@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -11,6 +12,10 @@ from .errors import JwpGroup
 
 DEFAULT_ADDRESS = "localhost:9000"
 """Reaches a `jwp serve` with the default GRPC_ADDR ([::1]:9000) on this machine."""
+
+MAX_REQUEST_TIMEOUT_MS = 100 * 365 * 86_400_000
+"""100 years. grpcio turns a deadline into int64 nanoseconds since 1970, which
+overflow after the year 2262, and then fails the call at once as timed out."""
 
 app = typer.Typer(
     name="jwp",
@@ -49,6 +54,7 @@ def _global_options(
             "--timeout",
             "-t",
             min=1,
+            max=MAX_REQUEST_TIMEOUT_MS,
             help="Time limit of each request to the server in milliseconds; unset waits as "
             "long as the server does. It also bounds waits for DIRECT results and `job-result "
             "listen`, but not `job-result listen-by-worker`.",
@@ -56,6 +62,10 @@ def _global_options(
     ] = None,
 ) -> None:
     """Options shared by every client command."""
+    if ctx.invoked_subcommand != "serve":
+        # grpc-core logs each failed TLS handshake on stderr; the client
+        # reports such failures itself, in one line.
+        os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     ctx.obj = {"address": address, "timeout_ms": timeout_ms}
 
 

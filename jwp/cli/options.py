@@ -10,6 +10,14 @@ from typing import Annotated
 
 import typer
 
+# Bounds of the protobuf integer types that options are sent in. An option
+# declares them with `min=` and `max=`, so a number outside them is a usage
+# error (exit 2) that names the option, not a failure to encode the request.
+INT32_MAX = 2**31 - 1
+UINT32_MAX = 2**32 - 1
+INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
+
 JSON_HELP = (
     "Print JSON on stdout instead of tables: one document (a list for list commands, one "
     "object per line for listen-by-worker). "
@@ -21,15 +29,32 @@ JsonOutput = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 
 Offset = Annotated[
     int | None,
-    typer.Option("--offset", "-o", min=0, help="Number of items to skip (used with --limit)."),
+    typer.Option(
+        "--offset", "-o", min=0, max=INT64_MAX, help="Number of items to skip (used with --limit)."
+    ),
 ]
 
 Limit = Annotated[
     int | None,
-    typer.Option("--limit", "-l", min=0, help="Maximum number of items to list."),
+    typer.Option("--limit", "-l", min=0, max=INT32_MAX, help="Maximum number of items to list."),
 ]
 
 WORKER_REF_HELP = (
     "Worker id, or worker name. Digits are always read as an id, so a worker whose name is "
     "all digits can only be given by its id."
 )
+
+
+def check_name(name: str, kind: str) -> None:
+    """Reject a `--name` for a `kind` ("worker" or "runner") that the server would reject.
+
+    Raises:
+        InputError: The name breaks the rule of `jwp.names`, which the server applies too.
+    """
+    from jwp.names import name_problem
+
+    from .errors import InputError
+
+    problem = name_problem(name, kind)
+    if problem is not None:
+        raise InputError(f"invalid --name: {problem}")

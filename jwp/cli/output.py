@@ -26,6 +26,10 @@ from .times import format_duration, iso_utc
 _PREVIEW_LENGTH = 48
 # Maximum length of a JSON value that a card shows on one line. Longer ones are indented.
 _COMPACT_JSON_LENGTH = 60
+# Limits of one value in a card, so that megabytes of args or output do not
+# flood a terminal; --json prints values whole.
+_CARD_VALUE_MAX_CHARS = 8000
+_CARD_VALUE_MAX_LINES = 200
 # Narrowest width of a table column that may wrap, in characters. Rich
 # would otherwise shrink such columns to nothing in a narrow terminal.
 _MIN_COLUMN_WIDTH = 6
@@ -63,8 +67,9 @@ class Output:
         self._console.file.flush()
 
     def line(self, text: str) -> None:
-        """Print a plain line for people, without markup."""
-        self.show(Text(text))
+        """Print one plain line for people, without markup, and never wrapped, so grep finds it."""
+        self._console.print(Text(text), soft_wrap=True)
+        self._console.file.flush()
 
     def item(self, record: Record, card: RenderableType) -> None:
         if self.json_mode:
@@ -78,7 +83,19 @@ class Output:
         elif not records:
             self.line(f"no {noun} found")
         else:
-            self.show(table)
+            self.show(self._fit(table))
+
+    def _fit(self, table: Table) -> Table:
+        """Let the id columns fold after all when the table cannot fit the terminal otherwise.
+
+        Rich would cut the columns on the right off, which loses more than a
+        folded id does.
+        """
+        if _narrowest_width(table) <= self._console.options.max_width:
+            return table
+        for column in table.columns:
+            column.width = None
+        return table
 
     def count(self, total: int) -> None:
         if self.json_mode:
@@ -100,8 +117,9 @@ def card(title: str, rows: Sequence[tuple[str, RenderableType]]) -> Panel:
 def table(title: str, columns: Sequence[str], *, short: Sequence[str] = ()) -> Table:
     """Build a table for a list of items.
 
-    Long values fold onto more lines instead of being cut, so that ids stay
-    whole; `short` columns (enum names, durations) never wrap.
+    Long values, names among them, fold onto more lines instead of being
+    cut; `short` columns (enum names, durations) never wrap, and neither do
+    the id columns that `keep_ids_whole` sizes.
     """
     result = Table(title=Text(title), title_justify="left", header_style="bold")
     for column in columns:
@@ -110,6 +128,36 @@ def table(title: str, columns: Sequence[str], *, short: Sequence[str] = ()) -> T
         else:
             result.add_column(column, overflow="fold", min_width=_MIN_COLUMN_WIDTH)
     return result
+
+
+def keep_ids_whole(result: Table, columns: Sequence[str]) -> Table:
+    """Size the named id columns to their longest id, so that no id wraps or is cut.
+
+    A fixed width, unlike `no_wrap`, keeps Rich from cutting the column with
+    an ellipsis when the table is too wide: Rich narrows the other columns
+    first. Only in a terminal too narrow for even that does `Output.items`
+    let the ids fold. Call it once the rows are in.
+    """
+    for column in result.columns:
+        if column.header in columns:
+            lengths = [cell.cell_len for cell in column.cells if isinstance(cell, Text)]
+            column.width = max([len(str(column.header)), *lengths])
+    return result
+
+
+def _narrowest_width(result: Table) -> int:
+    """Return the width of a table of `table()` whose folding columns are all at their minimum."""
+    width = len(result.columns) + 1  # the vertical borders
+    for column in result.columns:
+        if column.width is not None:
+            content = column.width
+        elif column.no_wrap:
+            cells = [cell.cell_len for cell in column.cells if isinstance(cell, Text)]
+            content = max([len(str(column.header)), *cells])
+        else:
+            content = column.min_width or 1
+        width += content + 2  # one space of padding on each side
+    return width
 
 
 # Runners
@@ -152,7 +200,7 @@ def runner_table(records: list[Record]) -> Table:
             Text(record["output_type"]),
             Text(record["description"]),
         )
-    return result
+    return keep_ids_whole(result, ["id"])
 
 
 # Workers
@@ -181,7 +229,7 @@ def worker_card(record: Record) -> RenderableType:
 
 def worker_table(records: list[Record]) -> Table:
     columns = ["id", "name", "runner", "response", "queue", "channel", "periodic", "options"]
-    result = table("workers", columns, short=["id", "response", "queue"])
+    result = table("workers", columns, short=["response", "queue"])
     for record in records:
         result.add_row(
             Text(record["id"]),
@@ -193,7 +241,7 @@ def worker_table(records: list[Record]) -> Table:
             _periodic(record["periodic_interval"]),
             Text(_worker_options(record)),
         )
-    return result
+    return keep_ids_whole(result, ["id"])
 
 
 def _runner_label(record: Record) -> Text:
@@ -261,7 +309,7 @@ def job_table(records: list[Record], *, with_status: bool = False) -> Table:
         cells: list[RenderableType] = [
             Text(record["id"]),
             _worker_label(record),
-            Text(record["priority"]),
+            Text(record["priority"].removeprefix("PRIORITY_")),
             _time_or(record["run_after_time"], "at once"),
             _time_or(record["enqueue_time"], "-"),
             _timeout(record["timeout"]),
@@ -270,14 +318,14 @@ def job_table(records: list[Record], *, with_status: bool = False) -> Table:
         if with_status:
             cells.append(_status(record.get("status")))
         result.add_row(*cells)
-    return result
+    return keep_ids_whole(result, ["id"])
 
 
 def job_status_table(records: list[Record]) -> Table:
     result = table("job statuses", ["job id", "status"], short=["status"])
     for record in records:
         result.add_row(Text(record["job_id"]), _status(record["status"]))
-    return result
+    return keep_ids_whole(result, ["job id"])
 
 
 def _worker_label(record: Record) -> Text:
@@ -322,7 +370,7 @@ def result_table(records: list[Record]) -> Table:
             Text(_duration(record)),
             _preview(record["output"]),
         )
-    return result
+    return keep_ids_whole(result, ["id", "job id"])
 
 
 def _output_rows(output: Any) -> list[tuple[str, RenderableType]]:
@@ -363,11 +411,34 @@ def _value(value: Any) -> Text:
     if isinstance(value, bool):
         return Text("yes" if value else "no")
     if isinstance(value, str):
-        return Text(value)
+        return _capped(value)
     compact = json.dumps(value, ensure_ascii=False)
     if len(compact) <= _COMPACT_JSON_LENGTH:
         return Text(compact)
-    return Text(json.dumps(value, ensure_ascii=False, indent=2))
+    return _capped(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _capped(text: str) -> Text:
+    """Cut a long value to the card limits, noting how much was left out and how to see it."""
+    kept = text[:_CARD_VALUE_MAX_CHARS]
+    line_end = -1
+    for _ in range(_CARD_VALUE_MAX_LINES):
+        line_end = kept.find("\n", line_end + 1)
+        if line_end < 0:
+            break
+    if line_end >= 0:
+        kept = kept[:line_end]
+    if len(kept) == len(text):
+        return Text(text)
+    hidden_chars = len(text) - len(kept)
+    hidden_lines = text.count("\n", len(kept))
+    result = Text(kept)
+    result.append(
+        f"\n… {hidden_chars:,} more characters ({hidden_lines:,} more lines) not shown; "
+        "add --json to print the whole value",
+        style="dim",
+    )
+    return result
 
 
 def _preview(value: Any) -> Text:

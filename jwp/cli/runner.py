@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .options import JsonOutput, Limit, Offset
+from .options import INT64_MAX, INT64_MIN, JsonOutput, Limit, Offset, check_name
 
 app = typer.Typer(
     name="runner",
@@ -26,7 +26,10 @@ class CreatableType(enum.StrEnum):
 
 
 RunnerIdOption = Annotated[
-    int, typer.Option("--id", "-i", help="Runner id (see `jwp runner list`).")
+    int,
+    typer.Option(
+        "--id", "-i", min=INT64_MIN, max=INT64_MAX, help="Runner id (see `jwp runner list`)."
+    ),
 ]
 
 
@@ -127,6 +130,7 @@ def create(
     from .client import connect
     from .output import Output
 
+    check_name(name, "runner")
     request = runner_service_pb2.CreateRunnerRequest(
         name=name,
         description=description,

@@ -53,6 +53,9 @@ def serve(
     )
     install_log_redaction(secret_values(settings))
     logger.debug("settings: %s", settings_summary(settings))
+    ignored = settings.ignored_settings()
+    if ignored is not None:
+        logger.warning("settings ignored in this configuration: %s", ignored)
     from jwp.config import StorageType
 
     if role is not Role.ALL and settings.storage_type is not StorageType.SCALABLE:

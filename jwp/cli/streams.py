@@ -14,9 +14,9 @@ from typing import Any
 
 from jwp.proto.jobworkerp.data import runner_pb2
 
-from .client import OutputStream
+from .client import OutputStream, stopped_waiting_message
 from .convert import Lookups, decode_payload
-from .errors import ServerError
+from .errors import ServerError, StoppedWaitingError
 from .output import Output, result_card
 from .records import job_result_record
 
@@ -31,15 +31,21 @@ def print_output_stream(
     """Print the chunks and then the result of a stream; raise ServerError unless it succeeded."""
     output = Output(json_mode=json_mode)
     proto_text = runner.data.result_output_proto if runner is not None else None
-    for item in stream:
-        # The `end` item, and the empty item of a finished job, carry no output.
-        if not item.HasField("data"):
-            continue
-        chunk = decode_payload(proto_text, item.data)
-        if output.json_mode:
-            output.json_line({"chunk": chunk})
-        else:
-            output.line(_chunk_text(chunk))
+    try:
+        for item in stream:
+            # The `end` item, and the empty item of a finished job, carry no output.
+            if not item.HasField("data"):
+                continue
+            chunk = decode_payload(proto_text, item.data)
+            if output.json_mode:
+                output.json_line({"chunk": chunk})
+            else:
+                output.line(_chunk_text(chunk))
+    except KeyboardInterrupt:
+        # After the cancel the call is over, so job_id() returns at once:
+        # the id if the headers had arrived, else None.
+        stream.cancel()
+        raise StoppedWaitingError(stopped_waiting_message(stream.job_id())) from None
 
     result = stream.result()
     if result is None:

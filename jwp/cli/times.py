@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from .errors import InputError
 
 _OFFSET_PATTERN = re.compile(r"^\+(?P<amount>\d+(?:\.\d+)?)(?P<unit>ms|s|m|h|d)$")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_TIME_MS = 253_402_300_799_999
+"""The last millisecond of the year 9999, the latest time that jwp serve accepts."""
 
 
 def now_ms() -> int:
@@ -24,16 +27,19 @@ def parse_time_ms(text: str, option: str, *, now: int | None = None) -> int:
     `+2h`, `+1d`). An ISO time without an offset is read as UTC.
 
     Raises:
-        InputError: The text is none of these, naming `option`.
+        InputError: The text is none of these, or a time after the year 9999,
+            naming `option`.
     """
     value = text.strip()
     if value.isdigit():
-        return int(value)
+        return _checked_ms(int(value), text, option)
 
     offset = _OFFSET_PATTERN.match(value)
     if offset is not None:
         amount_ms = float(offset["amount"]) * _UNIT_MS[offset["unit"]]
-        return (now if now is not None else now_ms()) + round(amount_ms)
+        if amount_ms > MAX_TIME_MS:
+            raise InputError(f"invalid {option} {text!r}: the time is after the year 9999")
+        return _checked_ms((now if now is not None else now_ms()) + round(amount_ms), text, option)
 
     try:
         moment = datetime.fromisoformat(value)
@@ -50,9 +56,25 @@ def parse_time_ms(text: str, option: str, *, now: int | None = None) -> int:
     return epoch_ms
 
 
+def _checked_ms(epoch_ms: int, text: str, option: str) -> int:
+    if epoch_ms > MAX_TIME_MS:
+        raise InputError(f"invalid {option} {text!r}: the time is after the year 9999")
+    return epoch_ms
+
+
 def iso_utc(epoch_ms: int) -> str:
-    """Format epoch milliseconds as ISO 8601 UTC, e.g. 2025-06-11T10:00:00.123Z."""
-    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+    """Format epoch milliseconds as ISO 8601 UTC, e.g. 2025-06-11T10:00:00.123Z.
+
+    A value before 1970 or after the year 9999, which no real job time has,
+    is returned as the plain number, so that a corrupt or hostile value
+    does not crash the command.
+    """
+    if epoch_ms < 0:
+        return str(epoch_ms)
+    try:
+        moment = _EPOCH + timedelta(milliseconds=epoch_ms)
+    except OverflowError:
+        return str(epoch_ms)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -39,7 +40,13 @@ def tui(
     from jwp.tui.app import DashboardApp
 
     from .client import parse_address
+    from .credentials import AUTH_TOKEN_VARIABLE, channel_credentials
 
     options = ctx.obj or {}
     target = parse_address(address or options.get("address", ""))
-    DashboardApp(target, read_only=read_only, load_interval_ms=interval_ms).run()
+    if target.tls:
+        channel_credentials()  # an unreadable JWP_TLS_* file fails here, before the screen opens
+    auth_token = os.environ.get(AUTH_TOKEN_VARIABLE) or None
+    DashboardApp(
+        target, read_only=read_only, load_interval_ms=interval_ms, auth_token=auth_token
+    ).run()

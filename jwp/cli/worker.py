@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .options import JsonOutput, Limit, Offset
+from .options import INT64_MAX, INT64_MIN, UINT32_MAX, JsonOutput, Limit, Offset
 
 if TYPE_CHECKING:
     from .worker_data import RetryOptions
@@ -43,11 +43,14 @@ class RetryType(enum.StrEnum):
     EXPONENTIAL = "EXPONENTIAL"
 
 
-WorkerIdOption = Annotated[int, typer.Option("--id", "-i", min=1, help="Worker id.")]
+WorkerIdOption = Annotated[int, typer.Option("--id", "-i", min=1, max=INT64_MAX, help="Worker id.")]
 
 Description = Annotated[str | None, typer.Option("--description", "-d", help="Free text.")]
 RunnerId = Annotated[
-    int | None, typer.Option("--runner-id", "-r", help="Runner id (see `jwp runner list`).")
+    int | None,
+    typer.Option(
+        "--runner-id", "-r", min=INT64_MIN, max=INT64_MAX, help="Runner id (see `jwp runner list`)."
+    ),
 ]
 Settings = Annotated[
     str | None,
@@ -89,6 +92,7 @@ Periodic = Annotated[
         "--periodic",
         "-p",
         min=0,
+        max=UINT32_MAX,
         help="Run each job again every this many milliseconds (0: not periodic). Needs "
         "NO_RESULT and more than the server's JOB_QUEUE_FETCH_INTERVAL.",
     ),
@@ -107,6 +111,7 @@ RetryInterval = Annotated[
     typer.Option(
         "--retry-interval",
         min=0,
+        max=UINT32_MAX,
         help="Base delay before a retry in ms (1000 for a new retry policy).",
     ),
 ]
@@ -115,6 +120,7 @@ RetryMaxInterval = Annotated[
     typer.Option(
         "--retry-max-interval",
         min=0,
+        max=UINT32_MAX,
         help="Cap of any retry delay in ms, 0 for no cap (0 for a new retry policy).",
     ),
 ]
@@ -123,6 +129,7 @@ RetryMax = Annotated[
     typer.Option(
         "--retry-max",
         min=0,
+        max=UINT32_MAX,
         help="Retries after the first run, 0 for none (3 for a new retry policy).",
     ),
 ]
@@ -149,7 +156,14 @@ def create(
     ctx: typer.Context,
     name: Annotated[str, typer.Option("--name", "-n", help="Unique worker name.")],
     runner_id: Annotated[
-        int, typer.Option("--runner-id", "-r", help="Runner id (see `jwp runner list`).")
+        int,
+        typer.Option(
+            "--runner-id",
+            "-r",
+            min=INT64_MIN,
+            max=INT64_MAX,
+            help="Runner id (see `jwp runner list`).",
+        ),
     ],
     description: Description = "",
     settings: Settings = "",
@@ -188,6 +202,7 @@ def create(
     from jwp.config import DEFAULT_CHANNEL
     from jwp.proto.jobworkerp.data import worker_pb2
 
+    from .channels import warn_if_unserved
     from .client import connect
     from .convert import Lookups
     from .errors import ServerError
@@ -230,18 +245,11 @@ def create(
         output.json({"worker_id": str(worker_id)})
     else:
         output.line(f"worker id: {worker_id}")
-    _warn_if_unserved(channel or DEFAULT_CHANNEL, served, api.address)
-
-
-def _warn_if_unserved(channel: str, served: dict[str, int], address: str) -> None:
-    """Warn on stderr when no channel of this name runs on the server the worker was made on."""
-    if channel in served:
-        return
-    names = ", ".join(sorted(served)) or "none"
-    typer.echo(
-        f"warning: the server at {address} does not run channel {channel!r} (it runs: {names}); "
+    warn_if_unserved(
+        channel or DEFAULT_CHANNEL,
+        served,
+        api.address,
         "jobs of this worker wait until a server with that channel in WORKER_CHANNELS takes them",
-        err=True,
     )
 
 

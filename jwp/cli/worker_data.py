@@ -14,6 +14,7 @@ from jwp.proto.jobworkerp.data import common_pb2, runner_pb2, worker_pb2
 
 from .convert import Lookups, encode_settings
 from .errors import InputError
+from .options import check_name
 
 DEFAULT_RETRY_INTERVAL_MS = 1000
 DEFAULT_RETRY_MAX_INTERVAL_MS = 0
@@ -65,6 +66,7 @@ def apply_options(data: worker_pb2.WorkerData, options: WorkerOptions, lookups: 
         ServerError: The runner or a next worker does not exist.
     """
     if options.name is not None:
+        check_name(options.name, "worker")
         data.name = options.name
     if options.description is not None:
         data.description = options.description

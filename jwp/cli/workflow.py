@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .options import JsonOutput
+from .options import INT64_MAX, JsonOutput
 
 if TYPE_CHECKING:
     from jwp.proto.jobworkerp.data import job_result_pb2
@@ -111,6 +111,7 @@ def enqueue_workflow(
             "--timeout",
             "-t",
             min=1,
+            max=INT64_MAX,
             help="Time limit of the workflow run in milliseconds.",
         ),
     ] = DEFAULT_WORKFLOW_TIMEOUT_MS,

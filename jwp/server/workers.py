@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from jwp.config import Settings
 from jwp.errors import InvalidArgumentError, NotFoundError
+from jwp.names import name_problem
 from jwp.proto.jobworkerp.data import common_pb2, worker_pb2
 from jwp.server.runners import codec
 from jwp.server.runners.registry import RunnerRegistry
@@ -21,7 +22,6 @@ from jwp.server.storage import WorkerRepository
 
 logger = logging.getLogger(__name__)
 
-MAX_NAME_LENGTH = 128
 MAX_CHANNEL_LENGTH = 255
 
 WorkerListener = Callable[[int], Awaitable[None]]
@@ -184,19 +184,9 @@ class WorkerManager:
 
 
 def _check_name(name: str) -> None:
-    if not name.strip():
-        raise InvalidArgumentError("name is empty; give the worker a name")
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidArgumentError(
-            f"name is {len(name)} characters long; use at most {MAX_NAME_LENGTH}"
-        )
-    if any(not character.isprintable() for character in name):
-        raise InvalidArgumentError(f"name {name!r} contains control characters; remove them")
-    if name != name.strip():
-        raise InvalidArgumentError(
-            f"name {name!r} starts or ends with white space; remove it, since callers would "
-            "have to repeat it exactly"
-        )
+    problem = name_problem(name, "worker")
+    if problem is not None:
+        raise InvalidArgumentError(problem)
 
 
 def _check_enums(data: worker_pb2.WorkerData) -> None:

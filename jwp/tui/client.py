@@ -16,7 +16,8 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from jwp.cli.client import Target
+from jwp.cli.client import Target, tls_mismatch_hint
+from jwp.cli.credentials import channel_credentials
 from jwp.config import DEFAULT_CHANNEL
 from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2, runner_pb2, worker_pb2
 from jwp.proto.jobworkerp.service import common_pb2 as service_common_pb2
@@ -57,13 +58,15 @@ class ClientError(Exception):
 
 
 @contextlib.contextmanager
-def _translated(action: str) -> Iterator[None]:
+def _translated(action: str, *, tls: bool) -> Iterator[None]:
     try:
         yield
     except grpc.aio.AioRpcError as error:
         code = error.code()
         details = error.details() or "no details"
-        raise ClientError(f"{action} failed: {code.name}: {details}", code) from error
+        hint = tls_mismatch_hint(details, tls=tls) if code == grpc.StatusCode.UNAVAILABLE else None
+        message = f"{action} failed: {hint}" if hint else f"{action} failed: {code.name}: {details}"
+        raise ClientError(message, code) from error
 
 
 class JwpClient:
@@ -82,7 +85,7 @@ class JwpClient:
     ) -> None:
         self.address = address
         if address.tls:
-            credentials = grpc.ssl_channel_credentials()
+            credentials = channel_credentials()
             self._channel = grpc.aio.secure_channel(address.target, credentials, CHANNEL_OPTIONS)
         else:
             self._channel = grpc.aio.insecure_channel(address.target, CHANNEL_OPTIONS)
@@ -99,6 +102,10 @@ class JwpClient:
     async def close(self) -> None:
         await self._channel.close(grace=None)
 
+    def _translating(self, action: str) -> contextlib.AbstractContextManager[None]:
+        """Turn a failed call into a ClientError that names `action`."""
+        return _translated(action, tls=self.address.tls)
+
     def _options(self, *, timeout: bool = True) -> dict[str, Any]:
         options: dict[str, Any] = {"metadata": self._metadata}
         if timeout:
@@ -106,13 +113,13 @@ class JwpClient:
         return options
 
     async def _collect(self, action: str, stream: Any) -> list[Any]:
-        with _translated(action):
+        with self._translating(action):
             return [item async for item in stream]
 
     async def _stream(self, action: str, stream: Any) -> AsyncIterator[Any]:
         """Yield a server stream's items; cancel the call when the consumer stops early."""
         try:
-            with _translated(action):
+            with self._translating(action):
                 async for item in stream:
                     yield item
         finally:
@@ -122,7 +129,7 @@ class JwpClient:
 
     async def check_health(self) -> str:
         """Return the server's overall health status name, e.g. SERVING."""
-        with _translated("health check"):
+        with self._translating("health check"):
             response = await self._health.Check(
                 health_pb2.HealthCheckRequest(service=""), **self._options()
             )
@@ -153,7 +160,7 @@ class JwpClient:
         return await self._collect("list runners", stream)
 
     async def find_runner(self, runner_id: int) -> runner_pb2.Runner | None:
-        with _translated(f"find runner {runner_id}"):
+        with self._translating(f"find runner {runner_id}"):
             response = await self._runners.Find(
                 runner_pb2.RunnerId(value=runner_id), **self._options()
             )
@@ -168,7 +175,7 @@ class JwpClient:
         )
 
     async def find_worker(self, worker_id: int) -> worker_pb2.Worker | None:
-        with _translated(f"find worker {worker_id}"):
+        with self._translating(f"find worker {worker_id}"):
             response = await self._workers.Find(
                 worker_pb2.WorkerId(value=worker_id), **self._options()
             )
@@ -177,7 +184,7 @@ class JwpClient:
     async def list_channels(self) -> list[worker_service_pb2.ChannelInfo]:
         """List the channels the server serves, or only the default one on an older server."""
         try:
-            with _translated("list channels"):
+            with self._translating("list channels"):
                 response = await self._workers.FindChannelList(
                     common_pb2.Empty(), **self._options()
                 )
@@ -190,16 +197,16 @@ class JwpClient:
         return list(response.channels)
 
     async def create_worker(self, data: worker_pb2.WorkerData) -> int:
-        with _translated(f"create worker {data.name!r}"):
+        with self._translating(f"create worker {data.name!r}"):
             response = await self._workers.Create(data, **self._options())
         return int(response.id.value)
 
     async def update_worker(self, worker: worker_pb2.Worker) -> None:
-        with _translated(f"update worker {worker.id.value}"):
+        with self._translating(f"update worker {worker.id.value}"):
             await self._workers.Update(worker, **self._options())
 
     async def delete_worker(self, worker_id: int) -> bool:
-        with _translated(f"delete worker {worker_id}"):
+        with self._translating(f"delete worker {worker_id}"):
             response = await self._workers.Delete(
                 worker_pb2.WorkerId(value=worker_id), **self._options()
             )
@@ -223,12 +230,12 @@ class JwpClient:
         return {response.id.value: response.status for response in responses}
 
     async def find_job(self, job_id: int) -> job_pb2.Job | None:
-        with _translated(f"find job {job_id}"):
+        with self._translating(f"find job {job_id}"):
             response = await self._jobs.Find(job_pb2.JobId(value=job_id), **self._options())
         return response.data if response.HasField("data") else None
 
     async def job_status(self, job_id: int) -> int | None:
-        with _translated(f"find the status of job {job_id}"):
+        with self._translating(f"find the status of job {job_id}"):
             response = await self._statuses.Find(job_pb2.JobId(value=job_id), **self._options())
         return response.status if response.HasField("status") else None
 
@@ -236,14 +243,14 @@ class JwpClient:
         self, request: job_service_pb2.JobRequest
     ) -> job_service_pb2.CreateJobResponse:
         """Enqueue a job; for a DIRECT worker this waits for the result without a deadline."""
-        with _translated("enqueue"):
+        with self._translating("enqueue"):
             response: job_service_pb2.CreateJobResponse = await self._jobs.Enqueue(
                 request, **self._options(timeout=False)
             )
         return response
 
     async def delete_job(self, job_id: int) -> bool:
-        with _translated(f"delete job {job_id}"):
+        with self._translating(f"delete job {job_id}"):
             response = await self._jobs.Delete(job_pb2.JobId(value=job_id), **self._options())
         return bool(response.is_success)
 
@@ -260,7 +267,7 @@ class JwpClient:
         return await self._collect(f"list results of job {job_id}", stream)
 
     async def delete_result(self, result_id: int) -> bool:
-        with _translated(f"delete job result {result_id}"):
+        with self._translating(f"delete job result {result_id}"):
             response = await self._results.Delete(
                 job_result_pb2.JobResultId(value=result_id), **self._options()
             )
@@ -281,7 +288,7 @@ class JwpClient:
         action = f"listen to worker {worker_id}"
         stream = self._results.ListenByWorker(request, **self._options(timeout=False))
         try:
-            with _translated(action):
+            with self._translating(action):
                 await stream.initial_metadata()
             if on_subscribed is not None:
                 await on_subscribed()

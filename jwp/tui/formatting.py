@@ -71,10 +71,19 @@ def priority_name(priority: int) -> str:
 
 
 def format_time_ms(epoch_ms: int) -> str:
-    """Local date and time of an epoch-ms value; 0 means unset."""
-    if epoch_ms <= 0:
+    """Local date and time of an epoch-ms value; 0 means unset.
+
+    A negative value, or one past what the platform's clock functions take
+    (around the year 9999), is shown as the plain number instead.
+    """
+    if epoch_ms == 0:
         return NONE_SHOWN
-    moment = datetime.datetime.fromtimestamp(epoch_ms / 1000).astimezone()
+    if epoch_ms < 0:
+        return str(epoch_ms)
+    try:
+        moment = datetime.datetime.fromtimestamp(epoch_ms / 1000).astimezone()
+    except (OverflowError, OSError, ValueError):
+        return str(epoch_ms)
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 

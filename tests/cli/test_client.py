@@ -84,3 +84,37 @@ def test_group_without_command_prints_help(cli: Cli) -> None:
     result = cli("job", expect=2)
 
     assert "enqueue" in result.stdout
+
+
+INT64_MAX = 2**63 - 1
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["job", "find", "--id", str(INT64_MAX + 1)], "--id"),
+        (["job", "find", "--id", "-3"], "--id"),
+        (["job-result", "find", "--id", str(INT64_MAX + 1)], "--id"),
+        (["job-result", "list-by-job-id", "--job-id", str(INT64_MAX + 1)], "--job-id"),
+        (["job", "enqueue", "-w", "Echo", "--timeout", "-5"], "--timeout"),
+        (["job", "enqueue", "-w", "Echo", "--timeout", str(INT64_MAX + 1)], "--timeout"),
+        (["job", "enqueue", "-w", "Echo", "--priority", "urgent"], "--priority"),
+        (["job", "enqueue", "-w", "Echo", "-r", "99999999999999999999"], "--run-after-time"),
+        (["job", "enqueue", "-w", "Echo", "-r", "+999999999d"], "--run-after-time"),
+        (["job", "list", "--limit", "3000000000"], "--limit"),
+        (["job", "list", "--offset", str(INT64_MAX + 1)], "--offset"),
+        (["--timeout", str(INT64_MAX), "job", "count"], "--timeout"),
+        (["--timeout", "-1", "job", "count"], "--timeout"),
+        (["worker", "create", "--name", "W", "--runner-id", str(INT64_MAX + 1)], "--runner-id"),
+        (["worker", "create", "--name", "W", "-r", "1", "--periodic", "5000000000"], "--periodic"),
+        (["worker", "update", "--id", "1", "--retry-max", "5000000000"], "--retry-max"),
+        (["runner", "find", "--id", str(INT64_MAX + 1)], "--id"),
+        (["runner", "find", "--id", str(-(2**63) - 1)], "--id"),
+        (["--address", "localhost:70000", "job", "count"], "--address"),
+    ],
+)
+def test_out_of_range_number_is_usage_error(cli: Cli, args: list[str], option: str) -> None:
+    message = cli.error(*args, expect=2)
+
+    assert option in message
+    assert "bug" not in message

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from typer.testing import CliRunner
+
+from jwp.cli.main import app
+from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2, worker_pb2
 from tests.cli.conftest import ECHO_ARGS, Cli
+from tests.support.servers import ThreadedServer
 from tests.support.waiting import eventually_sync
 
 # A channel that no dispatcher of the test server serves, so its jobs stay queued.
 IDLE_CHANNEL = "nobody-serves-this"
+INT64_MAX = 2**63 - 1
 
 
 def test_job_enqueue_direct_echo(cli: Cli) -> None:
@@ -260,7 +266,7 @@ def test_job_list_table_and_empty(cli: Cli) -> None:
     table = cli("job", "list", "--limit", "10", "--offset", "0").stdout
 
     assert job_id in table
-    assert "PRIORITY_MEDIUM" in table
+    assert "MEDIUM" in table
     assert cli("job", "count").stdout.strip() == "1"
 
 
@@ -274,3 +280,104 @@ def test_job_result_of_no_result_job_arrives(cli: Cli) -> None:
     )
 
     assert results[0]["output"]["stdout"] == "Hello World"
+
+
+def test_job_result_extreme_times_print_as_numbers(cli: Cli, thread_server: ThreadedServer) -> None:
+    # The server rejects such times from clients, so the result goes straight
+    # into storage, as a corrupt row or another server's data would.
+    worker_id = int(cli.create_worker("Odd"))
+    result = job_result_pb2.JobResult(
+        id=job_result_pb2.JobResultId(value=77),
+        data=job_result_pb2.JobResultData(
+            job_id=job_pb2.JobId(value=78),
+            worker_id=worker_pb2.WorkerId(value=worker_id),
+            status=common_pb2.SUCCESS,
+            start_time=-5,
+            end_time=INT64_MAX,
+        ),
+    )
+    assert thread_server.server.components is not None
+    thread_server.call(thread_server.server.components.storage.job_results.insert(result))
+
+    table = cli("job-result", "list").stdout
+    card = cli("job-result", "find", "--id", "77").stdout
+
+    assert "-5" in table
+    assert str(INT64_MAX) in card
+    assert "-5" in card
+    assert cli.json("job-result", "find", "--id", "77")["end_time"] == INT64_MAX
+
+
+def test_job_result_card_caps_huge_output(cli: Cli) -> None:
+    cli.create_worker("Seq", "--store-success")
+    args = '{"command":"seq","args":["1","300000"]}'
+
+    card = cli("job", "enqueue", "-w", "Seq", "-a", args).stdout
+    whole = cli.json("job", "enqueue", "-w", "Seq", "-a", args)
+
+    assert len(card) < 50_000
+    assert "more characters" in card
+    assert "add --json to print the whole value" in card
+    assert whole["output"]["stdout"].splitlines()[-1] == "300000"
+
+
+def test_job_restore_queues_lost_backup_job(cli: Cli, thread_server: ThreadedServer) -> None:
+    options = ["--queue-type", "WITH_BACKUP", "--response-type", "NO_RESULT"]
+    worker_id = int(cli.create_worker("Backup", *options, "--channel", IDLE_CHANNEL))
+    # The database copy of a WITH_BACKUP job whose queue entry was lost, as
+    # after a Redis restart without persistence.
+    lost = job_pb2.Job(
+        id=job_pb2.JobId(value=4242),
+        data=job_pb2.JobData(
+            worker_id=worker_pb2.WorkerId(value=worker_id),
+            args=b"",
+            enqueue_time=1_750_000_000_000,
+            run_after_time=0,
+            priority=common_pb2.PRIORITY_MEDIUM,
+        ),
+    )
+    assert thread_server.server.components is not None
+    thread_server.call(thread_server.server.components.storage.jobs.insert(lost))
+
+    listed = cli.json("job", "list-restorable")
+    table = cli("job", "list-restorable").stdout
+    restored = cli.json("job", "restore")
+    queued = cli.json("job", "find-queue-list", "--channel", IDLE_CHANNEL)
+
+    assert [job["id"] for job in listed] == ["4242"]
+    assert "4242" in table
+    assert restored == {"restored": True}
+    assert [job["id"] for job in queued] == ["4242"]
+    assert queued[0]["status"] == "PENDING"
+    assert cli.json("job", "list-restorable") == []
+    assert "no restorable jobs found" in cli("job", "list-restorable").stdout
+
+
+def test_job_list_keeps_ids_whole_when_narrow(cli: Cli) -> None:
+    cli.create_worker("Later", "--response-type", "NO_RESULT")
+    job_id = cli.json("job", "enqueue", "-w", "Later", "-a", ECHO_ARGS, "-r", "+1h")["job_id"]
+
+    result = CliRunner().invoke(
+        app, ["--address", cli.address, "job", "list"], env={"COLUMNS": "80"}
+    )
+
+    assert result.exit_code == 0, result.output
+    assert job_id in result.stdout
+    assert "MEDIUM" in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+
+
+def test_too_narrow_table_folds_ids(cli: Cli) -> None:
+    cli.create_worker("Echo", "--store-success")
+    job_id = cli.json("job", "enqueue", "-w", "Echo", "-a", ECHO_ARGS)["job_id"]
+
+    result = CliRunner().invoke(
+        app, ["--address", cli.address, "job-result", "list"], env={"COLUMNS": "60"}
+    )
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 60
+    assert job_id not in result.stdout
+    assert job_id[:4] in result.stdout
+    assert "SUCCESS" in result.stdout

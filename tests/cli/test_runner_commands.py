@@ -71,3 +71,9 @@ def test_runner_count(cli: Cli) -> None:
 
     assert total >= 1
     assert cli("runner", "count").stdout.strip() == str(total)
+
+
+def test_runner_find_negative_id(cli: Cli) -> None:
+    found = cli.json("runner", "find", "--id", "-1")
+
+    assert found["name"] == "REUSABLE_WORKFLOW"

@@ -16,6 +16,8 @@ from typing import IO
 import pytest
 
 from tests.support.servers import ServerProcess
+from tests.support.tls import make_certificates
+from tests.support.waiting import eventually_sync
 
 JWP = str(Path(sys.executable).parent / "jwp")
 # The RDB poll interval of the test server in ms; periodic intervals must exceed it.
@@ -179,6 +181,83 @@ def test_listen_by_worker_until_sigint(
     jwp(address, "job", "delete", "--id", job_id)
 
 
+@pytest.mark.parametrize("command", ["enqueue", "enqueue-for-stream"])
+def test_ctrl_c_while_waiting_names_job(server_process: ServerProcess, command: str) -> None:
+    address = server_process.address
+    jwp(
+        address, "worker", "create", "--name", "Waits", "--runner-id", "1",
+        "--channel", "nobody-serves-this", "--response-type", "DIRECT",
+    )  # fmt: skip
+    with subprocess.Popen(
+        [JWP, "--address", address, "job", command, "-w", "Waits", "-a", '{"command":"true"}'],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_client_env(),
+    ) as waiting:
+        try:
+            stderr = LineReader(waiting.stderr)  # type: ignore[arg-type]
+            warning = stderr.next_line()
+            queued = eventually_sync(
+                lambda: json.loads(
+                    jwp(
+                        address, "job", "find-queue-list", "--channel", "nobody-serves-this",
+                        "--json",
+                    ).stdout
+                ),
+                message="job queued",
+            )  # fmt: skip
+            waiting.send_signal(signal.SIGINT)
+            exit_code = waiting.wait(timeout=LINE_TIMEOUT_S)
+        finally:
+            if waiting.poll() is None:
+                waiting.kill()
+                waiting.wait()
+        stderr.join()
+
+    job_id = queued[0]["id"]
+    assert "does not run channel 'nobody-serves-this'" in warning
+    assert "Stop waiting with Ctrl+C" in warning
+    assert exit_code == 130
+    message = stderr.next_line()
+    assert message.startswith(f"error: stopped waiting for job {job_id};")
+    assert f"jwp job delete --id {job_id}" in message
+    assert stderr.lines.empty()
+
+
+def test_server_stop_during_direct_wait(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path, {"JWP_SHUTDOWN_GRACE_MS": "0"})
+    server.start()
+    started = tmp_path / "started"
+    try:
+        jwp(server.address, "worker", "create", "--name", "Direct", "--runner-id", "1")
+        args = json.dumps({"command": "sh", "args": ["-c", f"touch {started}; sleep 30"]})
+        with subprocess.Popen(
+            [JWP, "--address", server.address, "job", "enqueue", "-w", "Direct", "-a", args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_client_env(),
+        ) as waiting:
+            try:
+                eventually_sync(started.exists, message="DIRECT job started")
+                server.signal(signal.SIGTERM)
+                _, stderr = waiting.communicate(timeout=LINE_TIMEOUT_S)
+            finally:
+                if waiting.poll() is None:
+                    waiting.kill()
+                    waiting.wait()
+        assert server.wait() == 0
+    finally:
+        server.kill()
+
+    assert waiting.returncode == 3
+    assert stderr.startswith("error: ")
+    assert stderr.count("\n") == 1
+    assert "stopped before job" in stderr
+    assert "Traceback" not in stderr
+
+
 def test_unreachable_server(tmp_path: Path) -> None:
     completed = jwp("127.0.0.1:1", "worker", "list", expect=3)
 
@@ -198,3 +277,41 @@ def test_import_leaves_grpc_and_rich_out() -> None:
     )
 
     assert completed.stdout.strip() == "[]"
+
+
+def test_https_address_to_plaintext_server(server_process: ServerProcess) -> None:
+    completed = jwp(f"https://{server_process.address}", "job", "count", expect=3)
+
+    assert completed.stderr.count("\n") == 1
+    assert "the server does not use TLS" in completed.stderr
+    assert "host:port or http://host:port" in completed.stderr
+
+
+def test_tls_server_needs_https_and_trusted_ca(tmp_path: Path) -> None:
+    certificates = make_certificates(tmp_path)
+    server = ServerProcess(
+        tmp_path,
+        {
+            "JWP_TLS_CERT_FILE": str(certificates.server_cert),
+            "JWP_TLS_KEY_FILE": str(certificates.server_key),
+        },
+    )
+    server.start()
+    try:
+        plaintext = jwp(server.address, "job", "count", expect=3)
+        untrusted = jwp(f"https://{server.address}", "job", "count", expect=3)
+        trusted = subprocess.run(
+            [JWP, "--address", f"https://{server.address}", "job", "count"],
+            capture_output=True,
+            text=True,
+            env={**_client_env(), "JWP_TLS_CA_FILE": str(certificates.ca)},
+            timeout=60,
+        )
+    finally:
+        server.stop()
+
+    assert "give the address as https://host:port" in plaintext.stderr
+    assert "set JWP_TLS_CA_FILE" in untrusted.stderr
+    assert untrusted.stderr.count("\n") == 1
+    assert trusted.returncode == 0, trusted.stderr
+    assert trusted.stdout.strip() == "0"

@@ -48,3 +48,21 @@ def test_iso_utc_keeps_milliseconds() -> None:
 )
 def test_format_duration(duration_ms: int, text: str) -> None:
     assert format_duration(duration_ms) == text
+
+
+INT64_MAX = 2**63 - 1
+
+
+@pytest.mark.parametrize(
+    ("epoch_ms", "text"),
+    [
+        (0, "1970-01-01T00:00:00.000Z"),
+        (-1, "-1"),
+        (-(2**63), str(-(2**63))),
+        (253_402_300_799_999, "9999-12-31T23:59:59.999Z"),
+        (253_402_300_800_000, "253402300800000"),
+        (INT64_MAX, str(INT64_MAX)),
+    ],
+)
+def test_iso_utc_extreme_values(epoch_ms: int, text: str) -> None:
+    assert iso_utc(epoch_ms) == text

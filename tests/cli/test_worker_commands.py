@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from jwp.proto.jobworkerp.data import common_pb2
 from jwp.proto.jobworkerp.service import worker_pb2_grpc
 from tests.cli.conftest import Cli, stored_worker
@@ -302,3 +304,30 @@ def test_worker_create_default_channel_has_no_warning(cli: Cli) -> None:
     result = cli("worker", "create", "--name", "Plain", "--runner-id", "1")
 
     assert "warning" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("   ", "name is empty"),
+        ("x" * 129, "use at most 128"),
+        ("tab\there", "control characters"),
+        (" padded", "white space"),
+    ],
+)
+def test_worker_create_rejects_bad_name_locally(cli: Cli, name: str, problem: str) -> None:
+    message = cli.error("worker", "create", "--name", name, "--runner-id", "1", expect=2)
+
+    assert message.startswith("error: invalid --name: ")
+    assert problem in message
+    assert cli.json("worker", "count") == {"total": 0}
+
+
+def test_runner_create_rejects_bad_name_locally(cli: Cli) -> None:
+    message = cli.error(
+        "runner", "create", "--name", "bad\nname", "--runner-type", "PLUGIN",
+        "--definition", "/nowhere", expect=2,
+    )  # fmt: skip
+
+    assert "invalid --name" in message
+    assert "control characters" in message

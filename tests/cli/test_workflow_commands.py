@@ -14,7 +14,9 @@ from pathlib import Path
 
 import grpc
 import pytest
+from typer.testing import CliRunner
 
+from jwp.cli.main import app
 from jwp.proto.jobworkerp.service import worker_pb2 as worker_service_pb2
 from jwp.proto.jobworkerp.service import worker_pb2_grpc
 from tests.server.workflow.documents import README_LS_WORKFLOW
@@ -265,3 +267,40 @@ def test_ctrl_c_cancels_workflow_and_deletes_worker(
         timeout_s=30,
         message="the sleep to stop and the workers to be deleted",
     )
+
+
+def test_validate_lines_are_not_wrapped(tmp_path: Path) -> None:
+    document = tmp_path / "long.yaml"
+    document.write_text(
+        "document: {dsl: 0.0.1, namespace: default, name: long, version: 0.0.1}\n"
+        "do:\n"
+        "  - AFairlyLongTaskNameThatPushesTheLinePastEightyColumns:\n"
+        "      wait: P1Y\n"
+    )
+
+    result = CliRunner().invoke(app, ["workflow", "validate", str(document)], env={"COLUMNS": "80"})
+
+    assert result.exit_code == 2
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("/do/0/AFairlyLongTaskNameThatPushesTheLinePastEightyColumns/wait:")
+    assert lines[0].endswith("use days (D) or weeks (W)")
+
+
+EXAMPLE_LS = Path(__file__).parents[2] / "examples" / "ls.yaml"
+
+
+def test_example_ls_workflow_runs(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "cat.jpg").touch()
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes.txt").touch()
+
+    validated = cli("workflow", "validate", str(EXAMPLE_LS)).stdout
+    result = cli.json(
+        "job", "enqueue-workflow", "-i", json.dumps(str(tmp_path)), "-w", str(EXAMPLE_LS)
+    )
+
+    assert "is valid: ls 0.1.0" in validated
+    assert result["status"] == "Completed"
+    assert result["output"] == {"empty": [], "photos": ["cat.jpg"]}

@@ -342,8 +342,16 @@ def test_second_server_on_same_port_fails(tmp_path: Path) -> None:
     assert f"cannot listen on 127.0.0.1:{first.port}" in completed.stderr
 
 
-def test_serve_rejects_out_of_range_port(tmp_path: Path) -> None:
-    env = {**clean_env(), "GRPC_ADDR": "127.0.0.1:99999"}
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("127.0.0.1:99999", "GRPC_ADDR '127.0.0.1:99999' has port 99999; the port must be 0-65535"),
+        ("http://127.0.0.1:9000", "has a scheme; a listen address is host:port without http://"),
+        ("127.0.0.1", "GRPC_ADDR '127.0.0.1' is not a listen address; write host:port"),
+    ],
+)
+def test_serve_rejects_bad_listen_address(tmp_path: Path, address: str, message: str) -> None:
+    env = {**clean_env(), "GRPC_ADDR": address}
     completed = subprocess.run(
         [sys.executable, "-m", "jwp", "serve"],
         cwd=tmp_path,
@@ -353,7 +361,8 @@ def test_serve_rejects_out_of_range_port(tmp_path: Path) -> None:
         timeout=60,
     )
     assert completed.returncode == 2
-    assert "GRPC_ADDR '127.0.0.1:99999' is not a listen address" in completed.stderr
+    assert message in completed.stderr
+    assert "add_port" not in completed.stderr
 
 
 async def test_direct_caller_told_when_server_stops(tmp_path: Path) -> None:

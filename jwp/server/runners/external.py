@@ -37,6 +37,7 @@ from jwp.errors import (
     RunnerError,
 )
 from jwp.ids import SnowflakeGenerator
+from jwp.names import name_problem
 from jwp.proto.jobworkerp.data import common_pb2
 from jwp.server.storage import RunnerRepository, RunnerRow
 
@@ -140,8 +141,9 @@ class ExternalRunners:
             AlreadyExistsError: A runner with that name exists.
             FailedPreconditionError: The MCP server cannot be connected to.
         """
-        if not name.strip():
-            raise InvalidArgumentError("name is empty; give the new runner a name")
+        problem = name_problem(name, "runner")
+        if problem is not None:
+            raise InvalidArgumentError(problem)
         existing = self._registry.find_by_name(name) or await self._repository.find_by_name(name)
         if existing is not None:
             raise AlreadyExistsError(

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from jwp.names import name_problem
 from jwp.proto.jobworkerp.data import common_pb2, runner_pb2, worker_pb2
 from jwp.schema import SchemaError
 
@@ -202,8 +203,9 @@ class WorkerFormScreen(ModalScreen[WorkerFormResult | None]):
 
     async def _build(self) -> WorkerFormResult:
         name = self.query_one("#name", Input).value.strip()
-        if not name:
-            raise FormError("name is empty; give the worker a unique name")
+        problem = name_problem(name, "worker")
+        if problem is not None:
+            raise FormError(problem)
         runner_choice = self.query_one("#runner", Select).value
         if runner_choice is Select.NULL:
             raise FormError("no runner chosen; choose the runner this worker uses")
