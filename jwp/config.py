@@ -100,9 +100,9 @@ class Settings(BaseSettings):
     jwp_mysql_timeout_ms: int = Field(default=10_000, ge=1)
     """How long opening a MySQL/MariaDB connection, or one read of a reply, may take, in ms.
 
-    A database that stops answering fails requests with UNAVAILABLE after
+    Requests to a database that stops responding fail with UNAVAILABLE after
     about twice this (a pooled connection's check, then a new connection),
-    rather than hanging them."""
+    rather than hanging."""
 
     redis_url: str = "redis://127.0.0.1:6379"
     """Redis server of Scalable mode as `redis://HOST:PORT/DB` (or `rediss://` for TLS)."""

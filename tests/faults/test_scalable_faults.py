@@ -47,8 +47,8 @@ from tests.support.waiting import eventually
 # Connect and read timeout of the database in the MariaDB tests, in ms.
 MYSQL_TIMEOUT_MS = 3000
 
-# Longest time an RPC may take to answer while a backing service is down or
-# frozen, in s: a pooled connection's failed check and a new connection's
+# Max time an RPC may take to fail while a backing service is down or frozen,
+# in s. It covers a pooled connection's failed check and a new connection's
 # failed handshake (two database timeouts), plus margin for a loaded machine.
 OUTAGE_ANSWER_LIMIT_S = 2 * MYSQL_TIMEOUT_MS / 1000 + 5
 

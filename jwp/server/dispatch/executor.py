@@ -231,7 +231,7 @@ class JobExecutor:
     async def put_back(self, run: JobRun, reason: str | None = None) -> bool:
         """Put a job back to run again, or drop it when its claim was lost to another process.
 
-        `reason` says why, for the log; by default the run's stop reason.
+        `reason` is the cause written to the log; by default the run's stop reason.
         Returns False when Redis or the database failed on the way, so the
         caller can try again once they are back; the failure is logged.
         """
