@@ -243,7 +243,7 @@ class JobExecutor:
                     await self._queue.complete(run.queued)
                 return True
             if run.lease_until_ms is not None:
-                await self._jobs.release_grab(run.job_id)
+                await self._jobs.release_grab(run.job_id, current_until_ms=run.lease_until_ms)
             if run.queued is not None:
                 await self._queue.put_back(run.queued)
             await self._statuses.set(run.job_id, common_pb2.PENDING)

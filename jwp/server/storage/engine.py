@@ -131,13 +131,13 @@ def _is_connection_error(error: DBAPIError) -> bool:
     """Return whether a database error means the server could not be reached."""
     if error.connection_invalidated:
         return True
-    args = getattr(error.orig, "args", ())
+    args: tuple[object, ...] = getattr(error.orig, "args", ())
     return bool(args) and args[0] in MYSQL_CONNECTION_ERROR_CODES
 
 
 def _driver_detail(error: BaseException | None) -> str:
     """Return a driver error as `error CODE: text` when it carries a MySQL error code."""
-    args = getattr(error, "args", ())
+    args: tuple[object, ...] = getattr(error, "args", ())
     if len(args) == 2 and isinstance(args[0], int):
         return f"error {args[0]}: {str(args[1]).splitlines()[0] if args[1] else 'no detail'}"
     return _first_line(error)
