@@ -281,6 +281,11 @@ async def test_sigterm_worker_with_200_running_jobs(tmp_path: Path) -> None:
     names = [f"job{number}" for number in range(total)]
     async with scalable_services() as settings:
         cluster = Cluster(tmp_path, settings)
+        # Starting 200 processes on 2 cores can starve the lease renewal past
+        # the 4 s test lease, and then another process would return the jobs
+        # of the live worker to the queue (at least once, but a second
+        # result). Nothing here waits for a lease to run out.
+        cluster.env["JWP_LEASE_MS"] = "20000"
         try:
             front = await cluster.stubs(await cluster.start("front"))
             doomed = await cluster.start(

@@ -162,6 +162,9 @@ class Dispatcher:
                 self._cancel_requested.add(job_id)
                 return True
             return False
+        if running.run.recording:
+            # The job has ended; its recorded result is the outcome.
+            return True
         running.run.stop_reason = StopReason.CANCEL_REQUEST
         running.task.cancel()
         return True
@@ -183,13 +186,16 @@ class Dispatcher:
             logger.info("waiting up to %.1f s for %d running job(s)", grace_s, len(pending))
             await asyncio.wait(pending, timeout=grace_s)
         leftover = list(self._running.values())
-        for running in leftover:
+        # Runs that are recording their outcome are left to finish it.
+        stopped = [running for running in leftover if not running.run.recording]
+        for running in stopped:
             running.run.stop_reason = StopReason.SHUTDOWN
             running.task.cancel()
         if leftover:
             await asyncio.gather(*(running.task for running in leftover), return_exceptions=True)
-            self.counts.put_back += len(leftover)
-            logger.info("%d job(s) did not finish in time and were put back", len(leftover))
+        if stopped:
+            self.counts.put_back += len(stopped)
+            logger.info("%d job(s) did not finish in time and were put back", len(stopped))
 
     async def _fetch_loop(self, channel: ChannelState) -> None:
         while not self._stopping:
@@ -232,7 +238,9 @@ class Dispatcher:
             if run.stop_reason not in (StopReason.SHUTDOWN, StopReason.LEASE_LOST):
                 raise
         except InfrastructureError as error:
-            delay_s = channel.recording_failed()
+            # A stopping process puts the job back at once: waiting would
+            # only delay the shutdown, and no new job is fetched anyway.
+            delay_s = 0.0 if self._stopping else channel.recording_failed()
             logger.warning(
                 "job %d: recording its outcome failed (%s); putting it back in %.1f s",
                 run.job_id,

@@ -95,6 +95,7 @@ class JobExecutor:
                 output = f"runner failed unexpectedly: {type(error).__name__}: {error}".encode()
 
             end_ms = now_ms()
+            run.recording = True
             await self._end_stream(run, status)
             if worker.data.response_type != common_pb2.DIRECT:
                 await self._statuses.set(run.job_id, common_pb2.WAIT_RESULT)
