@@ -32,9 +32,8 @@ from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
 from jwp.server.dispatch.dispatcher import RECORDING_BACKOFF_MIN_S
 from tests.conftest import Stubs
 from tests.faults.support import kill_process_groups, shell_args
-from tests.scalable.conftest import Cluster
+from tests.scalable.conftest import Cluster, running_cluster
 from tests.server.lifecycle_support import create_worker, enqueue, results_of
-from tests.support.backends import MYSQL_URL, REDIS_URL, scalable_services
 from tests.support.private_services import (
     PrivateMariaDB,
     PrivateRedis,
@@ -97,25 +96,21 @@ def mariadb_server(tmp_path: Path) -> Iterator[PrivateMariaDB]:
 @pytest.fixture
 async def redis_cluster(tmp_path: Path, redis_server: PrivateRedis) -> AsyncIterator[Cluster]:
     """Processes on the private Redis and a database on the shared MariaDB."""
-    async with scalable_services(redis_server.url, MYSQL_URL) as settings:
-        running = Cluster(tmp_path, settings)
+    async with running_cluster(tmp_path, redis_url=redis_server.url) as running:
         try:
             yield running
         finally:
-            await running.close()
             kill_process_groups(tmp_path)
 
 
 @pytest.fixture
 async def mariadb_cluster(tmp_path: Path, mariadb_server: PrivateMariaDB) -> AsyncIterator[Cluster]:
     """Processes on the private MariaDB and a key prefix on the shared Redis."""
-    async with scalable_services(REDIS_URL, mariadb_server.admin_url) as settings:
-        running = Cluster(tmp_path, settings)
+    async with running_cluster(tmp_path, mysql_server_url=mariadb_server.admin_url) as running:
         running.env["JWP_MYSQL_TIMEOUT_MS"] = str(MYSQL_TIMEOUT_MS)
         try:
             yield running
         finally:
-            await running.close()
             kill_process_groups(tmp_path)
 
 
@@ -279,8 +274,7 @@ async def test_sigterm_worker_with_200_running_jobs(tmp_path: Path) -> None:
     """Lost: nothing. Jobs that outlive the grace period run again without a failed attempt."""
     total, grace_ms = 200, 3000
     names = [f"job{number}" for number in range(total)]
-    async with scalable_services() as settings:
-        cluster = Cluster(tmp_path, settings)
+    async with running_cluster(tmp_path) as cluster:
         # Starting 200 processes on 2 cores can starve the lease renewal past
         # the 4 s test lease, and then another process would return the jobs
         # of the live worker to the queue (at least once, but a second
@@ -315,7 +309,6 @@ async def test_sigterm_worker_with_200_running_jobs(tmp_path: Path) -> None:
             await cluster.start("worker", WORKER_DEFAULT_CONCURRENCY="50")
             await wait_single_success(front, job_ids, timeout_s=120)
         finally:
-            await cluster.close()
             kill_process_groups(tmp_path)
 
     assert exit_code == 0

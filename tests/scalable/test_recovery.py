@@ -20,7 +20,7 @@ from jwp.proto.jobworkerp.service import common_pb2 as service_common_pb2
 from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
 from jwp.proto.jobworkerp.service import job_pb2_grpc
 from tests.conftest import Stubs
-from tests.scalable.conftest import TEST_LEASE_MS, Cluster
+from tests.scalable.conftest import TEST_LEASE_MS, Cluster, running_cluster
 from tests.server.lifecycle_support import (
     command_args,
     create_worker,
@@ -28,7 +28,6 @@ from tests.server.lifecycle_support import (
     results_of,
     wait_final,
 )
-from tests.support.backends import MYSQL_URL, scalable_services
 from tests.support.private_services import PrivateRedis, private_redis
 from tests.support.waiting import eventually
 
@@ -47,12 +46,8 @@ async def volatile_redis_cluster(
     tmp_path: Path, redis_server: PrivateRedis
 ) -> AsyncIterator[Cluster]:
     """Processes on the private Redis and a database on the shared MariaDB."""
-    async with scalable_services(redis_server.url, MYSQL_URL) as settings:
-        running = Cluster(tmp_path, settings)
-        try:
-            yield running
-        finally:
-            await running.close()
+    async with running_cluster(tmp_path, redis_url=redis_server.url) as running:
+        yield running
 
 
 async def all_results(stubs: Stubs) -> list[job_result_pb2.JobResult]:
