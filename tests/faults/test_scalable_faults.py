@@ -207,6 +207,10 @@ async def test_mariadb_stop_and_start(
         lambda: log_contains(worker, "recording its outcome failed"),
         message="the worker failed to store a result",
     )
+    await eventually(
+        lambda: log_contains(worker, "polling the RDB for due jobs failed"),
+        message="the worker's RDB poller saw the outage",
+    )
     await asyncio.to_thread(mariadb_server.start)
     outage_s = time.monotonic() - outage_started
 
@@ -217,6 +221,10 @@ async def test_mariadb_stop_and_start(
     )
     after_id = await enqueue(front, "rdb", gated_job(tmp_path, "after"))
     await wait_single_success(front, [*job_ids, after_id], timeout_s=60)
+    await eventually(
+        lambda: log_contains(worker, "polling the RDB works again"),
+        message="the worker's RDB poller recovered",
+    )
 
     for action, (error, elapsed_s) in outage_errors.items():
         details = error.details() or ""
@@ -233,6 +241,7 @@ async def test_mariadb_stop_and_start(
         runs = line_count(tmp_path / f"{name}.runs")
         assert 2 <= runs <= max_runs, f"{name} ran {runs} times in a {outage_s:.1f} s outage"
     assert "putting it back in 0.5 s" in worker.text()
+    assert worker.text().count("polling the RDB for due jobs failed") == 1
     assert front_process.process is not None and front_process.process.poll() is None
     assert worker.process is not None and worker.process.poll() is None
 
