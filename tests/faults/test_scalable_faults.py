@@ -128,6 +128,7 @@ async def test_redis_restart_mid_run(
     worker = await redis_cluster.start("worker", WORKER_DEFAULT_CONCURRENCY="4")
     await create_worker(front, "normal")
     await create_worker(front, "backup", queue_type=common_pb2.WITH_BACKUP)
+    await create_worker(front, "rdb", queue_type=common_pb2.FORCED_RDB)
     names = [f"job{number}" for number in range(10)]
     job_ids = [
         await enqueue(front, "normal" if number % 2 else "backup", gated_job(tmp_path, name))
@@ -138,6 +139,10 @@ async def test_redis_restart_mid_run(
     await asyncio.to_thread(redis_server.stop)
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await enqueue(front, "normal", gated_job(tmp_path, "refused"))
+    # A FORCED_RDB job needs Redis too (for its status), so it is rejected
+    # as well, and its row must not stay behind to run anyway.
+    with pytest.raises(grpc.aio.AioRpcError) as refused_row:
+        await enqueue(front, "rdb", gated_job(tmp_path, "refused-row"))
     await asyncio.to_thread((tmp_path / "go").touch)
     await eventually(lambda: ended_count(tmp_path, names, 4), message="running jobs ended")
     await eventually(
@@ -161,6 +166,10 @@ async def test_redis_restart_mid_run(
     run_counts = sorted(line_count(tmp_path / f"{name}.runs") for name in names)
     assert run_counts == [1] * 6 + [2] * 4
     assert line_count(tmp_path / "refused.runs") == 0
+    assert refused_row.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert line_count(tmp_path / "refused-row.runs") == 0
+    # Every accepted job is done, so no job row is left, and none was left by the rejected one.
+    assert (await front.jobs.Count(service_common_pb2.CountCondition())).total == 0
     assert front_process.process is not None and front_process.process.poll() is None
     assert worker.process is not None and worker.process.poll() is None
 
