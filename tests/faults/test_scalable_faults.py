@@ -2,10 +2,12 @@
 
 - Redis stopped and started while jobs are queued and running: nothing.
   Jobs that end while Redis is down are put back and run once more, so
-  each job has one SUCCESS result; the processes reconnect by themselves.
+  each job has one SUCCESS result. The processes reconnect by themselves.
 - MariaDB stopped and started while jobs run: nothing. RPCs that need the
-  database get UNAVAILABLE within a bounded time; jobs that end while it is
-  down run again once it is back.
+  database get UNAVAILABLE at once. Jobs that end while it is down run
+  again once it is back.
+- MariaDB frozen (SIGSTOP): nothing. A write gets UNAVAILABLE after two
+  database timeouts instead of hanging.
 - SIGTERM to a worker with 200 running jobs: nothing. Each job finishes or
   is put back and runs on another worker without counting as a failed
   attempt.
@@ -119,9 +121,10 @@ async def test_redis_restart_mid_run(
 ) -> None:
     """Lost: nothing. Every job, queued or running when Redis went away, has one SUCCESS.
 
-    The four jobs running during the outage end while Redis is down; their
+    The four jobs running during the outage end while Redis is down. Their
     outcome cannot be recorded, so each is put back once Redis returns and
-    runs a second time (at least once delivery).
+    runs a second time (at least once delivery). Enqueues during the outage
+    are rejected with UNAVAILABLE and leave nothing that runs later.
     """
     front_process = await redis_cluster.start("front")
     front = await redis_cluster.stubs(front_process)
