@@ -98,8 +98,9 @@ class JobRouter:
             try:
                 await self._jobs.delete(job_id)
             except InfrastructureError as error:
-                # NOTE: the row stays and the job runs although the caller
-                # was told it failed; this needs both stores down at once.
+                # NOTE: the row stays, so the job runs although the enqueue
+                # returned an error. It takes Redis and the database failing
+                # at once.
                 logger.warning(
                     "job %d: removing the row of a failed enqueue failed: %s", job_id, error
                 )
