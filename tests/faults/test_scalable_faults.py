@@ -6,6 +6,8 @@
 - MariaDB stopped and started while jobs run: nothing. RPCs that need the
   database get UNAVAILABLE at once. Jobs that end while it is down run
   again once it is back.
+- Redis frozen (SIGSTOP): nothing. An enqueue gets UNAVAILABLE after the
+  Redis socket timeout; calls that need only the database go on working.
 - MariaDB frozen (SIGSTOP): nothing. A write gets UNAVAILABLE after two
   database timeouts instead of hanging.
 - SIGTERM to a worker with 200 running jobs: nothing. Each job finishes or
@@ -32,6 +34,7 @@ from jwp.proto.jobworkerp.data import common_pb2, runner_pb2, worker_pb2
 from jwp.proto.jobworkerp.service import common_pb2 as service_common_pb2
 from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
 from jwp.server.dispatch.dispatcher import RECORDING_BACKOFF_MIN_S
+from jwp.server.queue.redis_client import SOCKET_TIMEOUT_S
 from tests.conftest import Stubs
 from tests.faults.support import kill_process_groups, shell_args
 from tests.scalable.conftest import Cluster, running_cluster
@@ -175,6 +178,51 @@ async def test_redis_restart_mid_run(
     assert (await front.jobs.Count(service_common_pb2.CountCondition())).total == 0
     assert front_process.process is not None and front_process.process.poll() is None
     assert worker.process is not None and worker.process.poll() is None
+
+
+@pytest.mark.slow
+async def test_redis_frozen(
+    redis_cluster: Cluster, redis_server: PrivateRedis, tmp_path: Path
+) -> None:
+    """Lost: nothing. An enqueue to a frozen Redis fails after its socket timeout.
+
+    Meanwhile the front goes on serving calls that need only the database.
+    """
+    front = await redis_cluster.stubs(await redis_cluster.start("front"))
+    await redis_cluster.start("worker")
+    await create_worker(front, "normal")
+    before_id = await enqueue(front, "normal", shell_args("true"))
+    await wait_single_success(front, [before_id], timeout_s=30)
+
+    await asyncio.to_thread(redis_server.freeze)
+    try:
+        enqueue_call = asyncio.create_task(
+            rpc_error(front.jobs.Enqueue(_job_request("normal", "true"), timeout=120))
+        )
+        listed_at = time.monotonic()
+        listed = await collect(front.workers.FindList(service_common_pb2.FindListRequest()))
+        list_s = time.monotonic() - listed_at
+        error, elapsed_s = await enqueue_call
+    finally:
+        await asyncio.to_thread(redis_server.thaw)
+    after_id = await eventually(
+        lambda: enqueue_when_available(front, "normal", shell_args("true")),
+        timeout_s=30,
+        message="the front accepts jobs again",
+    )
+    await wait_single_success(front, [after_id], timeout_s=30)
+
+    details = error.details() or ""
+    assert error.code() == grpc.StatusCode.UNAVAILABLE, f"{error.code()} {details}"
+    assert f"Redis at {redis_server.url} is unreachable (Timeout reading" in details
+    assert details.endswith("retry once it is back")
+    assert elapsed_s < SOCKET_TIMEOUT_S + 5, f"the enqueue took {elapsed_s:.1f} s"
+    assert len(listed) == 1
+    assert list_s < 5, f"listing workers took {list_s:.1f} s while Redis was frozen"
+
+
+def _job_request(worker: str, command: str) -> job_service_pb2.JobRequest:
+    return job_service_pb2.JobRequest(worker_name=worker, args=shell_args(command))
 
 
 async def test_mariadb_stop_and_start(
