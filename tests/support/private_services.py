@@ -225,9 +225,12 @@ def private_mariadb(folder: Path) -> Iterator[PrivateMariaDB]:
         require_binaries(MARIADB_SERVER)
     folder.mkdir(parents=True, exist_ok=True)
     server = PrivateMariaDB(folder, install_db)
-    server.install()
-    server.start()
     try:
+        server.install()
+        server.start()
         yield server
     finally:
         server.stop()
+        # The data folder is over 100 MB and pytest keeps the folders of
+        # recent runs; the server log beside it stays for diagnosis.
+        shutil.rmtree(server.data, ignore_errors=True)
