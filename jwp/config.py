@@ -97,6 +97,13 @@ class Settings(BaseSettings):
     mysql_max_connections: int = Field(default=20, ge=1)
     """Size of the MySQL/MariaDB connection pool."""
 
+    jwp_mysql_timeout_ms: int = Field(default=10_000, ge=1)
+    """How long opening a MySQL/MariaDB connection, or one read of a reply, may take, in ms.
+
+    Requests to a database that stops responding fail with UNAVAILABLE after
+    about twice this (a pooled connection's check, then a new connection),
+    rather than hanging."""
+
     redis_url: str = "redis://127.0.0.1:6379"
     """Redis server of Scalable mode as `redis://HOST:PORT/DB` (or `rediss://` for TLS)."""
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from jwp.errors import InfrastructureError
 from jwp.proto.jobworkerp.data import common_pb2, job_pb2, worker_pb2
 from jwp.server.dispatch.run import channel_of
 from jwp.server.queue import JobQueue, JobStatusMap
@@ -72,21 +73,45 @@ class JobRouter:
         return Placement(row=False, queue=True)
 
     async def place(self, job: job_pb2.Job, worker: worker_pb2.Worker, *, replace: bool) -> None:
-        """Store and/or queue a job; `replace` overwrites an existing row with the same id."""
+        """Store and/or queue a job; `replace` overwrites an existing row with the same id.
+
+        The status goes first, so a dispatcher that takes the job at once
+        sets RUNNING after it. A later step that fails undoes the earlier
+        ones, so that a rejected enqueue leaves no row behind to run anyway.
+        """
         placement = self.placement(job, worker)
-        if placement.row:
-            await self.store_row(job, replace=replace)
-        # The status goes first, so a dispatcher that takes the job at once
-        # sets RUNNING after it; a push that fails removes it again.
         await self._statuses.set(job.id.value, common_pb2.PENDING)
-        if placement.queue:
-            try:
+        row_added = False
+        try:
+            if placement.row:
+                await self.store_row(job, replace=replace)
+                row_added = not replace
+            if placement.queue:
                 await self._queue.push(job, channel_of(worker))
-            except BaseException:
-                await self._statuses.delete(job.id.value)
-                if placement.row and not replace:
-                    await self._jobs.delete(job.id.value)
-                raise
+        except BaseException:
+            await self._undo_place(job.id.value, delete_row=row_added)
+            raise
+
+    async def _undo_place(self, job_id: int, *, delete_row: bool) -> None:
+        """Remove what a failed `place` stored; each step runs even if another fails."""
+        if delete_row:
+            try:
+                await self._jobs.delete(job_id)
+            except InfrastructureError as error:
+                # NOTE: the row stays, so the job runs although the enqueue
+                # returned an error. It takes Redis and the database failing
+                # at once.
+                logger.warning(
+                    "job %d: removing the row of a failed enqueue failed: %s", job_id, error
+                )
+        try:
+            await self._statuses.delete(job_id)
+        except InfrastructureError as error:
+            # NOTE: a PENDING status of a job that does not exist then stays
+            # in the status map until someone deletes it.
+            logger.warning(
+                "job %d: removing the status of a failed enqueue failed: %s", job_id, error
+            )
 
     async def store_row(self, job: job_pb2.Job, *, replace: bool) -> None:
         if replace:

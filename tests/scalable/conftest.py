@@ -15,7 +15,7 @@ import grpc
 import pytest
 
 from tests.conftest import Stubs
-from tests.support.backends import scalable_services
+from tests.support.backends import MYSQL_URL, REDIS_URL, scalable_services
 from tests.support.servers import ServerProcess
 
 # Lease of every process in these tests, in ms: short, so that the jobs of
@@ -66,11 +66,24 @@ class Cluster:
                 await asyncio.to_thread(process.stop)
 
 
-@pytest.fixture
-async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
-    async with scalable_services() as settings:
+@contextlib.asynccontextmanager
+async def running_cluster(
+    tmp_path: Path, redis_url: str = REDIS_URL, mysql_server_url: str = MYSQL_URL
+) -> AsyncIterator[Cluster]:
+    """Yield a Cluster on a fresh database and key prefix; stop its processes afterwards.
+
+    The defaults are the shared services; a test that stops one passes the
+    URL of its private instance.
+    """
+    async with scalable_services(redis_url, mysql_server_url) as settings:
         running = Cluster(tmp_path, settings)
         try:
             yield running
         finally:
             await running.close()
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
+    async with running_cluster(tmp_path) as running:
+        yield running

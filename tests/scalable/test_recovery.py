@@ -1,16 +1,16 @@
 """Throughput, crash recovery, periodic claims and a Redis restart with real processes.
 
-These tests are slow (marked `slow`). The Redis restart test also stops the
-shared Redis server, so it runs only with JWP_ALLOW_REDIS_RESTART=1.
+These tests are slow (marked `slow`). The Redis restart test stops a
+private Redis of its own (see `tests.support.private_services`), never the
+shared one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
 import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from jwp.proto.jobworkerp.service import common_pb2 as service_common_pb2
 from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
 from jwp.proto.jobworkerp.service import job_pb2_grpc
 from tests.conftest import Stubs
-from tests.scalable.conftest import TEST_LEASE_MS, Cluster
+from tests.scalable.conftest import TEST_LEASE_MS, Cluster, running_cluster
 from tests.server.lifecycle_support import (
     command_args,
     create_worker,
@@ -28,9 +28,26 @@ from tests.server.lifecycle_support import (
     results_of,
     wait_final,
 )
+from tests.support.private_services import PrivateRedis, private_redis
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A private Redis without persistence: a restart empties it."""
+    with private_redis(tmp_path / "redis", persistent=False) as server:
+        yield server
+
+
+@pytest.fixture
+async def volatile_redis_cluster(
+    tmp_path: Path, redis_server: PrivateRedis
+) -> AsyncIterator[Cluster]:
+    """Processes on the private Redis and a database on the shared MariaDB."""
+    async with running_cluster(tmp_path, redis_url=redis_server.url) as running:
+        yield running
 
 
 async def all_results(stubs: Stubs) -> list[job_result_pb2.JobResult]:
@@ -144,14 +161,11 @@ async def test_periodic_job_runs_once_per_slot(cluster: Cluster) -> None:
     assert slots[:6] == [first_slot + index * 1000 for index in range(6)]
 
 
-@pytest.mark.redis_restart
-@pytest.mark.skipif(
-    os.environ.get("JWP_ALLOW_REDIS_RESTART") != "1",
-    reason="restarts the shared Redis server; set JWP_ALLOW_REDIS_RESTART=1 to run it",
-)
 async def test_redis_restart_processes_reconnect_and_restore(
-    cluster: Cluster, tmp_path: Path
+    volatile_redis_cluster: Cluster, redis_server: PrivateRedis
 ) -> None:
+    """A Redis restart without persistence loses the queues; WITH_BACKUP jobs are restored."""
+    cluster = volatile_redis_cluster
     front_process = await cluster.start("front")
     front = await cluster.stubs(front_process)
     running_worker = await cluster.start(
@@ -161,7 +175,8 @@ async def test_redis_restart_processes_reconnect_and_restore(
     await create_worker(front, "backup", queue_type=common_pb2.WITH_BACKUP, channel="late")
     backup_ids = [await enqueue(front, "backup", command_args("echo", "kept")) for _ in range(5)]
 
-    await asyncio.to_thread(restart_redis)
+    await asyncio.to_thread(redis_server.stop)
+    await asyncio.to_thread(redis_server.start)
 
     async def enqueue_works() -> int:
         try:
@@ -179,37 +194,3 @@ async def test_redis_restart_processes_reconnect_and_restore(
     await cluster.start("worker", WORKER_CHANNELS="late", WORKER_CHANNEL_CONCURRENCIES="2")
     for job_id in backup_ids:
         assert (await wait_final(front, job_id, timeout_s=30)).data.status == common_pb2.SUCCESS
-
-
-def restart_redis() -> None:
-    """Stop the shared Redis without saving, start it again, and wait until it answers."""
-    subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], check=False, timeout=30)
-    subprocess.run(
-        [
-            "redis-server",
-            "--daemonize",
-            "yes",
-            "--bind",
-            "127.0.0.1",
-            "-::1",
-            "--port",
-            "6379",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            "/var/lib/redis",
-            "--logfile",
-            "/var/log/redis/ci.log",
-        ],
-        check=True,
-        timeout=30,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        ping = subprocess.run(["redis-cli", "-p", "6379", "ping"], capture_output=True, text=True)
-        if ping.stdout.strip() == "PONG":
-            return
-        time.sleep(0.1)
-    raise AssertionError("Redis did not come back within 30 s")

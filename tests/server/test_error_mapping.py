@@ -11,6 +11,7 @@ from jwp import errors
 from jwp.proto.jobworkerp.data import common_pb2
 from jwp.server.dispatch.outcome import RESULT_STATUS_OF_ERROR, status_of_error
 from jwp.server.grpc.status import GRPC_STATUS_OF_ERROR, status_of
+from jwp.server.storage.engine import db_errors
 
 ERROR_CLASSES = [
     cls
@@ -71,3 +72,25 @@ def test_grpc_status_of_common_errors(error: errors.JwpError, expected: grpc.Sta
 )
 def test_result_status_of_runner_errors(error: errors.RunnerError, expected: int) -> None:
     assert status_of_error(error) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (2003, "Can't connect to MySQL server on '127.0.0.1' ([Errno 111] Connection refused)"),
+        (2013, "Lost connection to MySQL server during query (read timeout)"),
+    ],
+)
+async def test_unreachable_database_is_unavailable(code: int, message: str) -> None:
+    from asyncmy.errors import OperationalError as DriverOperationalError
+    from sqlalchemy.exc import OperationalError
+
+    with pytest.raises(errors.StorageUnavailableError) as raised:
+        async with db_errors("create worker 'resize'"):
+            raise OperationalError("INSERT", {}, DriverOperationalError(code, message))
+
+    assert status_of(raised.value) == grpc.StatusCode.UNAVAILABLE
+    assert str(raised.value) == (
+        f"cannot create worker 'resize': the database is unreachable (error {code}: {message}); "
+        "retry once it is back"
+    )

@@ -42,11 +42,11 @@ def _reachable(url: str, default_port: int) -> bool:
         return False
 
 
-def require_services() -> None:
+def require_services(redis_url: str = REDIS_URL, mysql_url: str = MYSQL_URL) -> None:
     """Skip the test when Redis or MariaDB is unreachable, or fail it under CI."""
     missing = [
         f"{name} at {url}"
-        for name, url, port in (("Redis", REDIS_URL, 6379), ("MariaDB", MYSQL_URL, 3306))
+        for name, url, port in (("Redis", redis_url, 6379), ("MariaDB", mysql_url, 3306))
         if not _reachable(url, port)
     ]
     if not missing:
@@ -61,25 +61,25 @@ def unique_name() -> str:
     return f"jwp_test_{secrets.token_hex(6)}"
 
 
-async def create_database(name: str) -> str:
-    """Create a MariaDB database and return a MYSQL_URL for it."""
+async def create_database(name: str, server_url: str = MYSQL_URL) -> str:
+    """Create a MariaDB database on the server at `server_url` and return a MYSQL_URL for it."""
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    admin = create_async_engine(_sqlalchemy_url(MYSQL_URL))
+    admin = create_async_engine(_sqlalchemy_url(server_url))
     try:
         async with admin.begin() as connection:
             await connection.execute(text(f"CREATE DATABASE `{name}`"))
     finally:
         await admin.dispose()
-    return f"{MYSQL_URL.rstrip('/')}/{name}"
+    return f"{server_url.rstrip('/')}/{name}"
 
 
-async def drop_database(name: str) -> None:
+async def drop_database(name: str, server_url: str = MYSQL_URL) -> None:
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    admin = create_async_engine(_sqlalchemy_url(MYSQL_URL))
+    admin = create_async_engine(_sqlalchemy_url(server_url))
     try:
         async with admin.begin() as connection:
             await connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
@@ -87,11 +87,11 @@ async def drop_database(name: str) -> None:
         await admin.dispose()
 
 
-async def delete_redis_keys(prefix: str) -> int:
+async def delete_redis_keys(prefix: str, redis_url: str = REDIS_URL) -> int:
     """Delete every Redis key under `prefix`; never touches other keys."""
     import redis.asyncio
 
-    client = redis.asyncio.Redis.from_url(REDIS_URL)
+    client = redis.asyncio.Redis.from_url(redis_url)
     deleted = 0
     try:
         batch: list[bytes] = []
@@ -112,19 +112,25 @@ def _sqlalchemy_url(url: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def scalable_services() -> AsyncIterator[dict[str, Any]]:
-    """Yield settings overrides for a fresh database and Redis key prefix; remove both after."""
-    require_services()
+async def scalable_services(
+    redis_url: str = REDIS_URL, mysql_server_url: str = MYSQL_URL
+) -> AsyncIterator[dict[str, Any]]:
+    """Yield settings overrides for a fresh database and Redis key prefix; remove both after.
+
+    The defaults are the shared services; a test that stops a service
+    passes the URLs of its private instances (`tests.support.private_services`).
+    """
+    require_services(redis_url, mysql_server_url)
     name = unique_name()
-    mysql_url = await create_database(name)
+    mysql_url = await create_database(name, mysql_server_url)
     prefix = f"{name}:"
     try:
         yield {
             "storage_type": "Scalable",
             "mysql_url": mysql_url,
-            "redis_url": REDIS_URL,
+            "redis_url": redis_url,
             "jwp_redis_key_prefix": prefix,
         }
     finally:
-        await delete_redis_keys(prefix)
-        await drop_database(name)
+        await delete_redis_keys(prefix, redis_url)
+        await drop_database(name, mysql_server_url)

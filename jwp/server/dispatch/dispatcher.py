@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from jwp.errors import InfrastructureError
 from jwp.server.queue import JobQueue, JobStatusMap, QueuedJob
 from jwp.server.workers import WorkerManager
 
@@ -27,6 +28,18 @@ logger = logging.getLogger(__name__)
 FETCH_WAIT_S = 1.0
 
 
+RECORDING_FAILED = "recording its outcome failed"
+"""Put-back reason of a run whose result could not be stored, for the log."""
+
+# After a run's outcome could not be recorded because Redis or the database
+# is down, its job is put back only after this delay, in s, and the channel
+# takes no new job until then. It doubles with each failure in a row, up to
+# the maximum, so an outage costs a few reruns rather than a hot loop of runs
+# whose results cannot be stored.
+RECORDING_BACKOFF_MIN_S = 0.5
+RECORDING_BACKOFF_MAX_S = 10.0
+
+
 @dataclass
 class ChannelState:
     """The slots and fetch loop of one channel."""
@@ -36,6 +49,21 @@ class ChannelState:
     fetch_task: asyncio.Task[None] | None = None
     started: int = 0
     finished: int = 0
+    unreturned: list[JobRun] = field(default_factory=list)
+    """Runs whose put-back failed (Redis or the database was down), retried by the fetch loop."""
+    recording_failures: int = 0
+    """Runs in a row whose outcome could not be recorded; sets the backoff."""
+    paused_until_s: float = 0.0
+    """Event loop time before which the fetch loop takes no job (recording backoff)."""
+
+    def recording_failed(self) -> float:
+        """Count a failed recording; return the backoff delay in s and pause fetching for it."""
+        self.recording_failures += 1
+        exponent = min(self.recording_failures - 1, 10)
+        delay_s = min(RECORDING_BACKOFF_MAX_S, RECORDING_BACKOFF_MIN_S * 2**exponent)
+        loop_time_s = asyncio.get_running_loop().time()
+        self.paused_until_s = max(self.paused_until_s, loop_time_s + delay_s)
+        return float(delay_s)
 
 
 @dataclass
@@ -134,6 +162,9 @@ class Dispatcher:
                 self._cancel_requested.add(job_id)
                 return True
             return False
+        if running.run.recording:
+            # The job has ended; its recorded result is the outcome.
+            return True
         running.run.stop_reason = StopReason.CANCEL_REQUEST
         running.task.cancel()
         return True
@@ -155,16 +186,21 @@ class Dispatcher:
             logger.info("waiting up to %.1f s for %d running job(s)", grace_s, len(pending))
             await asyncio.wait(pending, timeout=grace_s)
         leftover = list(self._running.values())
-        for running in leftover:
+        # Runs that are recording their outcome are left to finish it.
+        stopped = [running for running in leftover if not running.run.recording]
+        for running in stopped:
             running.run.stop_reason = StopReason.SHUTDOWN
             running.task.cancel()
         if leftover:
             await asyncio.gather(*(running.task for running in leftover), return_exceptions=True)
-            self.counts.put_back += len(leftover)
-            logger.info("%d job(s) did not finish in time and were put back", len(leftover))
+        if stopped:
+            self.counts.put_back += len(stopped)
+            logger.info("%d job(s) did not finish in time and were put back", len(stopped))
 
     async def _fetch_loop(self, channel: ChannelState) -> None:
         while not self._stopping:
+            await self._return_unreturned(channel)
+            await _sleep_until(channel.paused_until_s)
             await channel.slots.wait_free()
             try:
                 taken = await self._queue.fetch(channel.name, channel.slots.free, FETCH_WAIT_S)
@@ -201,11 +237,58 @@ class Dispatcher:
         except asyncio.CancelledError:
             if run.stop_reason not in (StopReason.SHUTDOWN, StopReason.LEASE_LOST):
                 raise
+        except InfrastructureError as error:
+            # A stopping process puts the job back at once: waiting would
+            # only delay the shutdown, and no new job is fetched anyway.
+            delay_s = 0.0 if self._stopping else channel.recording_failed()
+            logger.warning(
+                "job %d: recording its outcome failed (%s); putting it back in %.1f s",
+                run.job_id,
+                error,
+                delay_s,
+            )
+            await asyncio.sleep(delay_s)
+            await self._put_back(run, channel)
         except Exception:
             logger.exception("job %d: recording its outcome failed; putting it back", run.job_id)
-            await self._executor.put_back(run)
+            await self._put_back(run, channel)
+        else:
+            channel.recording_failures = 0
         finally:
             self._running.pop(run.job_id, None)
             channel.finished += 1
             self.counts.finished += 1
             await channel.slots.release()
+
+    async def _put_back(self, run: JobRun, channel: ChannelState) -> None:
+        """Put a run back, or keep it for the fetch loop to retry when Redis or the database fails.
+
+        A job whose put-back failed stays in this live process's processing
+        hash, where no other process reaps it, so without the retry it would
+        never run again.
+        """
+        if await self._executor.put_back(run, RECORDING_FAILED):
+            return
+        channel.unreturned.append(run)
+        logger.warning(
+            "job %d: will put it back once Redis and the database are reachable again",
+            run.job_id,
+        )
+
+    async def _return_unreturned(self, channel: ChannelState) -> None:
+        """Retry the put-backs that failed; keep those that fail again for the next loop."""
+        if not channel.unreturned:
+            return
+        waiting, channel.unreturned = channel.unreturned, []
+        for index, run in enumerate(waiting):
+            if not await self._executor.put_back(run, RECORDING_FAILED):
+                channel.unreturned = waiting[index:]
+                # Redis or the database is still down: wait before the next try.
+                await asyncio.sleep(FETCH_WAIT_S)
+                return
+
+
+async def _sleep_until(loop_time_s: float) -> None:
+    delay_s = loop_time_s - asyncio.get_running_loop().time()
+    if delay_s > 0:
+        await asyncio.sleep(delay_s)

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 
 from jwp.errors import (
     FatalRunnerError,
+    InfrastructureError,
     JobCancelledError,
     JobTimeoutError,
     OutputTooLargeError,
@@ -94,6 +95,7 @@ class JobExecutor:
                 output = f"runner failed unexpectedly: {type(error).__name__}: {error}".encode()
 
             end_ms = now_ms()
+            run.recording = True
             await self._end_stream(run, status)
             if worker.data.response_type != common_pb2.DIRECT:
                 await self._statuses.set(run.job_id, common_pb2.WAIT_RESULT)
@@ -227,16 +229,22 @@ class JobExecutor:
             job_task.cancel()
             return
 
-    async def put_back(self, run: JobRun) -> None:
-        """Put a job back to run again, or drop it when its claim was lost to another process."""
-        reason = run.stop_reason.value if run.stop_reason else "cancelled"
+    async def put_back(self, run: JobRun, reason: str | None = None) -> bool:
+        """Put a job back to run again, or drop it when its claim was lost to another process.
+
+        `reason` is the cause written to the log; by default the run's stop reason.
+        Returns False when Redis or the database failed on the way, so the
+        caller can try again once they are back; the failure is logged.
+        """
+        if reason is None:
+            reason = run.stop_reason.value if run.stop_reason else "cancelled"
         try:
             if run.stop_reason is StopReason.LEASE_LOST:
                 if run.queued is not None:
                     await self._queue.complete(run.queued)
-                return
+                return True
             if run.lease_until_ms is not None:
-                await self._jobs.release_grab(run.job_id)
+                await self._jobs.release_grab(run.job_id, current_until_ms=run.lease_until_ms)
             if run.queued is not None:
                 await self._queue.put_back(run.queued)
             await self._statuses.set(run.job_id, common_pb2.PENDING)
@@ -246,8 +254,13 @@ class JobExecutor:
                 logger.info("job %d of a DIRECT worker stopped by the server shutdown", run.job_id)
             else:
                 logger.info("job %d put back (%s); it will run again", run.job_id, reason)
+        except InfrastructureError as error:
+            logger.warning("job %d: putting it back after %s failed: %s", run.job_id, reason, error)
+            return False
         except Exception:
             logger.exception("job %d: putting it back after %s failed", run.job_id, reason)
+            return False
+        return True
 
 
 async def _wait_until_due(run_after_time_ms: int) -> None:

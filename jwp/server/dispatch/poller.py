@@ -60,6 +60,7 @@ class RdbPoller:
         self._task = None
 
     async def _loop(self) -> None:
+        failed_polls = 0
         while True:
             self._wake.clear()
             try:
@@ -67,7 +68,18 @@ class RdbPoller:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                logger.warning("polling the RDB for due jobs failed: %s", error)
+                failed_polls += 1
+                # One warning per outage, not one per poll.
+                log = logger.warning if failed_polls == 1 else logger.debug
+                log(
+                    "polling the RDB for due jobs failed: %s; retrying every %d ms",
+                    error,
+                    self._interval_ms,
+                )
+            else:
+                if failed_polls:
+                    logger.info("polling the RDB works again after %d failed poll(s)", failed_polls)
+                failed_polls = 0
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._interval_ms / 1000):
                     await self._wake.wait()

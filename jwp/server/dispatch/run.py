@@ -35,6 +35,13 @@ class JobRun:
     queued: QueuedJob | None = None
     lease_until_ms: int | None = None
     stop_reason: StopReason | None = None
+    recording: bool = False
+    """True once the runner has ended and its outcome is being recorded.
+
+    A shutdown or cancel request then lets the recording finish rather than
+    cancel it: a recording cut midway could store the result yet leave the
+    job queued, so the job would run and be recorded a second time.
+    """
 
     @property
     def job_id(self) -> int:

@@ -66,7 +66,9 @@ async def open_storage(settings: Settings) -> Storage:
     """
     if settings.uses_mysql():
         engine = create_mysql_engine(
-            settings.sqlalchemy_mysql_url(), settings.mysql_max_connections
+            settings.sqlalchemy_mysql_url(),
+            settings.mysql_max_connections,
+            timeout_s=settings.jwp_mysql_timeout_ms / 1000,
         )
     else:
         engine = create_sqlite_engine(

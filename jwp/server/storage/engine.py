@@ -27,8 +27,14 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 MYSQL_POOL_RECYCLE_S = 3600
 
 
-def create_mysql_engine(url: str, pool_size: int) -> AsyncEngine:
+def create_mysql_engine(url: str, pool_size: int, *, timeout_s: float = 10.0) -> AsyncEngine:
     """Create an engine on MySQL/MariaDB through asyncmy (the `mysql` extra).
+
+    `timeout_s` bounds opening a connection and each read of a reply, so a
+    server that stops answering (a hung host, a paused VM) fails the
+    statement instead of hanging it; asyncmy has no read timeout by default.
+    jwp's statements touch a few rows each, so their replies start within
+    milliseconds on a healthy server.
 
     READ COMMITTED makes every statement see the rows committed before it,
     so a poller's SELECT of due jobs is never an old snapshot. Claims stay
@@ -50,6 +56,7 @@ def create_mysql_engine(url: str, pool_size: int) -> AsyncEngine:
         pool_pre_ping=True,
         pool_recycle=MYSQL_POOL_RECYCLE_S,
         isolation_level="READ COMMITTED",
+        connect_args={"connect_timeout": timeout_s, "read_timeout": timeout_s},
     )
 
 
@@ -93,6 +100,11 @@ async def db_errors(action: str) -> AsyncIterator[None]:
         ) from error
     except DBAPIError as error:
         logger.warning("database error during %s: %s", action, _first_line(error.orig))
+        if _is_connection_error(error):
+            raise StorageUnavailableError(
+                f"cannot {action}: the database is unreachable ({_driver_detail(error.orig)}); "
+                "retry once it is back"
+            ) from error
         if "database is locked" in _first_line(error.orig):
             raise StorageUnavailableError(
                 f"cannot {action}: the database is locked by another connection or process "
@@ -107,6 +119,28 @@ async def db_errors(action: str) -> AsyncIterator[None]:
         raise StorageUnavailableError(
             f"cannot {action}: the database is unreachable ({error}); retry later"
         ) from error
+
+
+# MySQL client error codes of a connection that could not be opened or was
+# lost: CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR, CR_SERVER_GONE_ERROR,
+# CR_SERVER_LOST.
+MYSQL_CONNECTION_ERROR_CODES = frozenset({2002, 2003, 2006, 2013})
+
+
+def _is_connection_error(error: DBAPIError) -> bool:
+    """Return whether a database error means the server could not be reached."""
+    if error.connection_invalidated:
+        return True
+    args: tuple[object, ...] = getattr(error.orig, "args", ())
+    return bool(args) and args[0] in MYSQL_CONNECTION_ERROR_CODES
+
+
+def _driver_detail(error: BaseException | None) -> str:
+    """Return a driver error as `error CODE: text` when it carries a MySQL error code."""
+    args: tuple[object, ...] = getattr(error, "args", ())
+    if len(args) == 2 and isinstance(args[0], int):
+        return f"error {args[0]}: {str(args[1]).splitlines()[0] if args[1] else 'no detail'}"
+    return _first_line(error)
 
 
 def _first_line(error: BaseException | None) -> str:

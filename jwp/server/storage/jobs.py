@@ -213,11 +213,19 @@ class JobRepository:
             )
             return int(result.rowcount)
 
-    async def release_grab(self, job_id: int) -> None:
-        """Drop the grab lease so the job can be claimed again (shutdown put-back)."""
+    async def release_grab(self, job_id: int, *, current_until_ms: int) -> None:
+        """Drop the grab lease so the job can be claimed again (put-back).
+
+        Only the lease `current_until_ms` is dropped: a put-back retried after
+        the lease ran out must not release the claim of a process that took
+        the job over since.
+        """
         async with db_errors(f"release job {job_id}"), self._engine.begin() as connection:
             await connection.execute(
-                update(job_table).where(job_table.c.id == job_id).values(grabbed_until_time=0)
+                update(job_table)
+                .where(job_table.c.id == job_id)
+                .where(job_table.c.grabbed_until_time == current_until_ms)
+                .values(grabbed_until_time=0)
             )
 
     async def find_restorable(
