@@ -269,20 +269,18 @@ def _print_result(output: Output, result: job_result_pb2.JobResult) -> None:
 def _result_card(record: dict[str, Any]) -> Any:
     import json
 
-    from rich.text import Text
-
-    from .output import card
+    from .output import card, plain
 
     style = "bold green" if record["status"] == "Completed" else "bold red"
     rows = [
-        ("status", Text(record["status"], style=style)),
-        ("workflow id", Text(record["id"])),
-        ("job id", Text(record["job_id"])),
-        ("position", Text(record["position"] or "/")),
+        ("status", plain(record["status"], style=style)),
+        ("workflow id", plain(record["id"])),
+        ("job id", plain(record["job_id"])),
+        ("position", plain(record["position"] or "/")),
     ]
     if record["error_message"]:
-        rows.append(("error", Text(record["error_message"])))
-    rows.append(("output", Text(json.dumps(record["output"], ensure_ascii=False, indent=2))))
+        rows.append(("error", plain(record["error_message"])))
+    rows.append(("output", plain(json.dumps(record["output"], ensure_ascii=False, indent=2))))
     return card("workflow result", rows)
 
 
