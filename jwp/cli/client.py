@@ -26,6 +26,7 @@ from jwp.proto.jobworkerp.service import worker_pb2 as worker_service_pb2
 
 from .credentials import channel_credentials, with_auth
 from .errors import CliError, InputError, ServerError, StoppedWaitingError, UnreachableError
+from .options import is_ascii_digits
 
 # jwp serve sends and accepts messages up to 64 MiB, and a result with
 # captured command output can exceed grpc's default limit of 4 MiB, so the
@@ -119,7 +120,7 @@ def _split_host_port(address: str, text: str) -> tuple[str, int | None]:
         raise InputError(f"invalid --address {address!r}: give host:port, e.g. localhost:9000")
     if not port_text:
         return host, None
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not is_ascii_digits(port_text) or not 0 < int(port_text) < 65536:
         raise InputError(f"invalid --address {address!r}: the port must be a number 1-65535")
     return host, int(port_text)
 
