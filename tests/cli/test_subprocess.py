@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -223,6 +224,48 @@ def test_ctrl_c_while_waiting_names_job(server_process: ServerProcess, command: 
     assert message.startswith(f"error: stopped waiting for job {job_id};")
     assert f"jwp job delete --id {job_id}" in message
     assert stderr.lines.empty()
+
+
+def test_ctrl_c_during_enqueue_workflow_cleans_up(
+    server_process: ServerProcess, tmp_path: Path
+) -> None:
+    address = server_process.address
+    started = tmp_path / "started"
+    workflow = tmp_path / "slow.yaml"
+    workflow.write_text(
+        "document: {dsl: 0.0.1, namespace: test, name: slow, version: 0.1.0}\n"
+        "do:\n"
+        "  - Wait:\n"
+        "      run:\n"
+        "        runner:\n"
+        "          name: COMMAND\n"
+        f"          arguments: {{command: sh, args: ['-c', 'touch {started}; sleep 30']}}\n",
+        encoding="utf-8",
+    )
+    with subprocess.Popen(
+        [JWP, "--address", address, "job", "enqueue-workflow", "-i", "null", "-w", str(workflow)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_client_env(),
+    ) as waiting:
+        try:
+            eventually_sync(started.exists, message="workflow step started")
+            waiting.send_signal(signal.SIGINT)
+            _, stderr = waiting.communicate(timeout=LINE_TIMEOUT_S)
+        finally:
+            if waiting.poll() is None:
+                waiting.kill()
+                waiting.wait()
+
+    assert waiting.returncode == 130
+    assert re.fullmatch(
+        r"error: stopped waiting: workflow job \d+ was cancelled and its temporary worker "
+        r"deleted\n",
+        stderr,
+    ), stderr
+    assert json.loads(jwp(address, "worker", "list", "--json").stdout) == []
+    assert json.loads(jwp(address, "job", "status-all", "--json").stdout) == []
 
 
 def test_server_stop_during_direct_wait(tmp_path: Path) -> None:
