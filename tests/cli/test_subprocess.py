@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -299,6 +300,45 @@ def test_server_stop_during_direct_wait(tmp_path: Path) -> None:
     assert stderr.count("\n") == 1
     assert "stopped before job" in stderr
     assert "Traceback" not in stderr
+
+
+def test_server_killed_during_direct_wait(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path, {})
+    server.start()
+    started = tmp_path / "started"
+    try:
+        jwp(server.address, "worker", "create", "--name", "Direct", "--runner-id", "1")
+        # The job writes its pid, so the test can stop the command that the
+        # killed server leaves behind.
+        args = json.dumps({"command": "sh", "args": ["-c", f"echo $$ > {started}; exec sleep 30"]})
+        with subprocess.Popen(
+            [JWP, "--address", server.address, "job", "enqueue", "-w", "Direct", "-a", args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_client_env(),
+        ) as waiting:
+            try:
+                eventually_sync(
+                    lambda: started.exists() and started.read_text().strip(),
+                    message="DIRECT job started",
+                )
+                server.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(started.read_text()), signal.SIGKILL)
+                _, stderr = waiting.communicate(timeout=LINE_TIMEOUT_S)
+            finally:
+                if waiting.poll() is None:
+                    waiting.kill()
+                    waiting.wait()
+    finally:
+        server.kill()
+
+    assert waiting.returncode == 3
+    assert stderr.count("\n") == 1, stderr
+    assert stderr.startswith(f"error: lost the connection to the jwp server at {server.address}")
+    assert "JWP_TLS_CERT_FILE" not in stderr
+    assert re.search(r"Job (\d+) was queued before that; .*`jwp job status --id \1`", stderr)
 
 
 def test_unreachable_server(tmp_path: Path) -> None:
