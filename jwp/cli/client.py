@@ -26,6 +26,7 @@ from jwp.proto.jobworkerp.service import worker_pb2 as worker_service_pb2
 
 from .credentials import channel_credentials, with_auth
 from .errors import CliError, InputError, ServerError, StoppedWaitingError, UnreachableError
+from .options import is_ascii_digits
 
 # jwp serve sends and accepts messages up to 64 MiB, and a result with
 # captured command output can exceed grpc's default limit of 4 MiB, so the
@@ -51,6 +52,11 @@ _TRANSPORT_FAILURE_PHRASES = (
     "connections to all backends failing",
     "handshake",
 )
+
+# grpc-core's details text (grpcio 1.85) when a connection that carried the
+# call broke, as when the server process was killed: the client had reached
+# the server, so neither an address nor a TLS setting is the cause.
+_STREAM_REMOVED = "stream removed"
 
 # grpc-core's details text when the client's own deadline ran out, as
 # opposed to a DEADLINE_EXCEEDED that the server sends with its own message.
@@ -119,7 +125,7 @@ def _split_host_port(address: str, text: str) -> tuple[str, int | None]:
         raise InputError(f"invalid --address {address!r}: give host:port, e.g. localhost:9000")
     if not port_text:
         return host, None
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not is_ascii_digits(port_text) or not 0 < int(port_text) < 65536:
         raise InputError(f"invalid --address {address!r}: the port must be a number 1-65535")
     return host, int(port_text)
 
@@ -283,7 +289,14 @@ class Api:
                 job_id = job_pb2.JobId.FromString(encoded).value
             responses = list(call)
         except grpc.RpcError as error:
-            raise self._translate(error, rpc) from None
+            translated = self._translate(error, rpc)
+            if job_id is not None and isinstance(translated, UnreachableError):
+                translated = UnreachableError(
+                    f"{translated.message}. Job {job_id} was queued before that; once the "
+                    f"server runs, check it with `jwp job status --id {job_id}` and "
+                    f"`jwp job-result list-by-job-id --job-id {job_id}`"
+                )
+            raise translated from None
         except KeyboardInterrupt:
             call.cancel()
             raise StoppedWaitingError(stopped_waiting_message(job_id)) from None
@@ -445,6 +458,11 @@ class Api:
         code = error.code()
         details = (error.details() or "").strip() or "no details"
         if code == grpc.StatusCode.UNAVAILABLE:
+            if _STREAM_REMOVED in details.lower():
+                return UnreachableError(
+                    f"lost the connection to the jwp server at {self.address} during {rpc} "
+                    f"({details}); the server may have stopped, so check that it runs"
+                )
             if _is_transport_failure(details):
                 tls_hint = tls_mismatch_hint(details, tls=self._tls)
                 if tls_hint is not None:
@@ -593,7 +611,7 @@ def tls_mismatch_hint(details: str, *, tls: bool) -> str | None:
             f"the TLS handshake failed ({details}); check that the server uses TLS "
             "(JWP_TLS_CERT_FILE), or give the address without https://"
         )
-    if not tls and "socket closed" in lowered:
+    if not tls and "socket closed" in lowered and _STREAM_REMOVED not in lowered:
         return (
             f"the server closed the connection ({details}); if it uses TLS "
             "(JWP_TLS_CERT_FILE is set), give the address as https://host:port"

@@ -19,6 +19,7 @@ from jwp.proto.jobworkerp.data import common_pb2, job_result_pb2, runner_pb2, wo
 
 from .client import Api
 from .errors import InputError, ServerError
+from .options import INT64_MAX, is_ascii_digits
 
 WorkerRef = int | str
 """A worker given by id or by name."""
@@ -28,12 +29,24 @@ _UNKNOWN_TOP_LEVEL_FIELD = re.compile(r'unknown field "[^".\[]*"$')
 _JSON_SYNTAX_ERROR = "JSON syntax error"
 
 
-def parse_worker_ref(text: str) -> WorkerRef:
-    """Read `--worker`: digits are a worker id, anything else a worker name."""
+def parse_worker_ref(text: str, option: str = "--worker") -> WorkerRef:
+    """Read a worker option: ASCII digits are a worker id, anything else a worker name.
+
+    Raises:
+        InputError: The text is empty, or digits beyond the int64 range of ids.
+    """
     value = text.strip()
     if not value:
-        raise InputError("--worker is empty; give a worker id or name")
-    return int(value) if value.isdigit() else value
+        raise InputError(f"{option} is empty; give a worker id or name")
+    if not is_ascii_digits(value):
+        return value
+    worker_id = int(value)
+    if worker_id > INT64_MAX:
+        raise InputError(
+            f"invalid {option} {value}: worker ids are at most {INT64_MAX}; "
+            "list workers with `jwp worker list`"
+        )
+    return worker_id
 
 
 def describe_worker_ref(ref: WorkerRef) -> str:

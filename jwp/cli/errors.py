@@ -23,6 +23,8 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from .control_chars import escape_control_chars
+
 TRACEBACK_VARIABLE = "JWP_TRACEBACK"
 """Environment variable that, when set, lets an unexpected error end with its traceback."""
 
@@ -121,7 +123,8 @@ class JwpGroup(TyperGroup):
 
 
 def _report(message: str, code: int) -> int:
-    one_line = " ".join(line.strip() for line in message.splitlines() if line.strip())
+    lines = escape_control_chars(message).splitlines()
+    one_line = " ".join(line.strip() for line in lines if line.strip())
     typer.echo(f"error: {one_line}", err=True)
     return code
 

@@ -39,6 +39,16 @@ Limit = Annotated[
     typer.Option("--limit", "-l", min=0, max=INT32_MAX, help="Maximum number of items to list."),
 ]
 
+
+def is_ascii_digits(text: str) -> bool:
+    """Tell whether text is one or more of the ASCII digits 0-9.
+
+    `str.isdigit` alone also accepts other Unicode digits, such as `²`, which
+    `int` rejects, and `１`, which `int` reads as 1.
+    """
+    return text.isascii() and text.isdigit()
+
+
 WORKER_REF_HELP = (
     "Worker id, or worker name. Digits are always read as an id, so a worker whose name is "
     "all digits can only be given by its id."

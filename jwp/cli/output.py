@@ -3,7 +3,8 @@
 Every printer takes the records of `records.py`. With `--json`, stdout gets
 exactly one JSON document, or one object per line for streams. Otherwise
 lists are tables and single items are cards (key/value panels). Data values
-are wrapped in `Text`, so markup-like text in an output is printed as is.
+are wrapped in `Text` by `plain`, so markup-like text in an output is printed
+as is and control characters are escaped (see `control_chars`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from .control_chars import escape_control_chars
 from .records import Record
 from .times import format_duration, iso_utc
 
@@ -45,6 +47,11 @@ _STATUS_STYLES = {
 _FAILED_STATUS_STYLE = "bold red"
 
 
+def plain(text: str, style: str = "") -> Text:
+    """Wrap text in a `Text` without markup, with its control characters escaped."""
+    return Text(escape_control_chars(text), style=style)
+
+
 class Output:
     """Prints records as JSON (`--json`) or as tables and cards."""
 
@@ -68,7 +75,7 @@ class Output:
 
     def line(self, text: str) -> None:
         """Print one plain line for people, without markup, and never wrapped, so grep finds it."""
-        self._console.print(Text(text), soft_wrap=True)
+        self._console.print(plain(text), soft_wrap=True)
         self._console.file.flush()
 
     def item(self, record: Record, card: RenderableType) -> None:
@@ -111,7 +118,7 @@ def card(title: str, rows: Sequence[tuple[str, RenderableType]]) -> Panel:
     grid.add_column(overflow="fold")
     for key, value in rows:
         grid.add_row(key, value)
-    return Panel(grid, title=Text(title), title_align="left", expand=False)
+    return Panel(grid, title=plain(title), title_align="left", expand=False)
 
 
 def table(title: str, columns: Sequence[str], *, short: Sequence[str] = ()) -> Table:
@@ -121,7 +128,7 @@ def table(title: str, columns: Sequence[str], *, short: Sequence[str] = ()) -> T
     cut; `short` columns (enum names, durations) never wrap, and neither do
     the id columns that `keep_ids_whole` sizes.
     """
-    result = Table(title=Text(title), title_justify="left", header_style="bold")
+    result = Table(title=plain(title), title_justify="left", header_style="bold")
     for column in columns:
         if column in short:
             result.add_column(column, no_wrap=True)
@@ -165,12 +172,12 @@ def _narrowest_width(result: Table) -> int:
 
 def runner_card(record: Record) -> RenderableType:
     rows: list[tuple[str, RenderableType]] = [
-        ("id", Text(record["id"])),
-        ("name", Text(record["name"])),
-        ("type", Text(record["runner_type"])),
-        ("output type", Text(record["output_type"])),
-        ("description", Text(record["description"])),
-        ("definition", Text(record["definition"])),
+        ("id", plain(record["id"])),
+        ("name", plain(record["name"])),
+        ("type", plain(record["runner_type"])),
+        ("output type", plain(record["output_type"])),
+        ("description", plain(record["description"])),
+        ("definition", plain(record["definition"])),
     ]
     schemas = [
         ("runner_settings_proto", record["runner_settings_proto"]),
@@ -180,11 +187,16 @@ def runner_card(record: Record) -> RenderableType:
     panels: list[RenderableType] = [card(f"runner {record['name']}", rows)]
     for name, text in schemas:
         body: RenderableType = (
-            Syntax(text.strip("\n"), "protobuf", theme="ansi_dark", background_color="default")
+            Syntax(
+                escape_control_chars(text.strip("\n")),
+                "protobuf",
+                theme="ansi_dark",
+                background_color="default",
+            )
             if text
-            else Text("(none: raw bytes)", style="dim")
+            else plain("(none: raw bytes)", style="dim")
         )
-        panels.append(Panel(body, title=Text(name), title_align="left", expand=False))
+        panels.append(Panel(body, title=plain(name), title_align="left", expand=False))
     return Group(*panels)
 
 
@@ -194,11 +206,11 @@ def runner_table(records: list[Record]) -> Table:
     )
     for record in records:
         result.add_row(
-            Text(record["id"]),
-            Text(record["name"]),
-            Text(record["runner_type"]),
-            Text(record["output_type"]),
-            Text(record["description"]),
+            plain(record["id"]),
+            plain(record["name"]),
+            plain(record["runner_type"]),
+            plain(record["output_type"]),
+            plain(record["description"]),
         )
     return keep_ids_whole(result, ["id"])
 
@@ -208,13 +220,13 @@ def runner_table(records: list[Record]) -> Table:
 
 def worker_card(record: Record) -> RenderableType:
     rows: list[tuple[str, RenderableType]] = [
-        ("id", Text(record["id"])),
-        ("name", Text(record["name"])),
+        ("id", plain(record["id"])),
+        ("name", plain(record["name"])),
         ("description", _value(record["description"])),
         ("runner", _runner_label(record)),
         ("settings", _value(record["runner_settings"])),
-        ("response type", Text(record["response_type"])),
-        ("queue type", Text(record["queue_type"])),
+        ("response type", plain(record["response_type"])),
+        ("queue type", plain(record["queue_type"])),
         ("channel", _channel(record["channel"])),
         ("periodic", _periodic(record["periodic_interval"])),
         ("store success", _value(record["store_success"])),
@@ -232,36 +244,36 @@ def worker_table(records: list[Record]) -> Table:
     result = table("workers", columns, short=["response", "queue"])
     for record in records:
         result.add_row(
-            Text(record["id"]),
-            Text(record["name"]),
+            plain(record["id"]),
+            plain(record["name"]),
             _runner_label(record),
-            Text(record["response_type"]),
-            Text(record["queue_type"]),
+            plain(record["response_type"]),
+            plain(record["queue_type"]),
             _channel(record["channel"]),
             _periodic(record["periodic_interval"]),
-            Text(_worker_options(record)),
+            plain(_worker_options(record)),
         )
     return keep_ids_whole(result, ["id"])
 
 
 def _runner_label(record: Record) -> Text:
     name = record["runner_name"] or "unknown runner"
-    return Text(f"{name} (id {record['runner_id']})")
+    return plain(f"{name} (id {record['runner_id']})")
 
 
 def _channel(channel: str | None) -> Text:
-    return Text(channel) if channel else Text("default", style="dim")
+    return plain(channel) if channel else plain("default", style="dim")
 
 
 def _periodic(interval_ms: int) -> Text:
-    return Text(f"every {interval_ms} ms") if interval_ms else Text("no", style="dim")
+    return plain(f"every {interval_ms} ms") if interval_ms else plain("no", style="dim")
 
 
 def _retry_policy(policy: Record | None) -> Text:
     if policy is None or policy["type"] == "NONE":
-        return Text("none (a retryable failure ends the job)", style="dim")
+        return plain("none (a retryable failure ends the job)", style="dim")
     cap = f"{policy['max_interval']} ms" if policy["max_interval"] else "none"
-    return Text(
+    return plain(
         f"{policy['type']}: interval {policy['interval']} ms, max interval {cap}, "
         f"max retries {policy['max_retry']}, basis {policy['basis']}"
     )
@@ -283,18 +295,18 @@ def _worker_options(record: Record) -> str:
 
 def job_card(record: Record) -> RenderableType:
     rows: list[tuple[str, RenderableType]] = [
-        ("id", Text(record["id"])),
+        ("id", plain(record["id"])),
         ("worker", _worker_label(record)),
         ("args", _value(record["args"])),
-        ("priority", Text(record["priority"])),
+        ("priority", plain(record["priority"])),
         ("run after", _time_or(record["run_after_time"], "at once")),
         ("enqueued", _time_or(record["enqueue_time"], "-")),
         ("timeout", _timeout(record["timeout"])),
-        ("retried", Text(str(record["retried"]))),
+        ("retried", plain(str(record["retried"]))),
         ("unique key", _value(record["uniq_key"])),
     ]
     if record["grabbed_until_time"]:
-        rows.append(("held until", Text(iso_utc(record["grabbed_until_time"]))))
+        rows.append(("held until", plain(iso_utc(record["grabbed_until_time"]))))
     if "status" in record:
         rows.append(("status", _status(record["status"])))
     return card(f"job {record['id']}", rows)
@@ -307,9 +319,9 @@ def job_table(records: list[Record], *, with_status: bool = False) -> Table:
     result = table("jobs", columns, short=["priority", "status"])
     for record in records:
         cells: list[RenderableType] = [
-            Text(record["id"]),
+            plain(record["id"]),
             _worker_label(record),
-            Text(record["priority"].removeprefix("PRIORITY_")),
+            plain(record["priority"].removeprefix("PRIORITY_")),
             _time_or(record["run_after_time"], "at once"),
             _time_or(record["enqueue_time"], "-"),
             _timeout(record["timeout"]),
@@ -324,17 +336,17 @@ def job_table(records: list[Record], *, with_status: bool = False) -> Table:
 def job_status_table(records: list[Record]) -> Table:
     result = table("job statuses", ["job id", "status"], short=["status"])
     for record in records:
-        result.add_row(Text(record["job_id"]), _status(record["status"]))
+        result.add_row(plain(record["job_id"]), _status(record["status"]))
     return keep_ids_whole(result, ["job id"])
 
 
 def _worker_label(record: Record) -> Text:
     name = record["worker_name"]
-    return Text(f"{name} (id {record['worker_id']})" if name else f"id {record['worker_id']}")
+    return plain(f"{name} (id {record['worker_id']})" if name else f"id {record['worker_id']}")
 
 
 def _timeout(timeout_ms: int) -> Text:
-    return Text(f"{timeout_ms} ms") if timeout_ms else Text("no limit", style="dim")
+    return plain(f"{timeout_ms} ms") if timeout_ms else plain("no limit", style="dim")
 
 
 # Job results
@@ -344,14 +356,14 @@ def result_card(record: Record) -> RenderableType:
     rows: list[tuple[str, RenderableType]] = [
         ("status", _status(record["status"])),
         ("worker", _worker_label(record)),
-        ("job id", Text(record["job_id"])),
-        ("start–end", Text(f"{_iso(record['start_time'])} – {_iso(record['end_time'])}")),
-        ("duration", Text(_duration(record))),
+        ("job id", plain(record["job_id"])),
+        ("start–end", plain(f"{_iso(record['start_time'])} – {_iso(record['end_time'])}")),
+        ("duration", plain(_duration(record))),
     ]
     if record["retried"] or record["max_retry"]:
-        rows.append(("retried", Text(f"{record['retried']} (max {record['max_retry']})")))
+        rows.append(("retried", plain(f"{record['retried']} (max {record['max_retry']})")))
     if record["uniq_key"] is not None:
-        rows.append(("unique key", Text(record["uniq_key"])))
+        rows.append(("unique key", plain(record["uniq_key"])))
     rows.append(("args", _value(record["args"])))
     rows.extend(_output_rows(record["output"]))
     return card(f"job result {record['id']}", rows)
@@ -362,12 +374,12 @@ def result_table(records: list[Record]) -> Table:
     result = table("job results", columns, short=["status", "duration"])
     for record in records:
         result.add_row(
-            Text(record["id"]),
-            Text(record["job_id"]),
-            Text(record["worker_name"] or record["worker_id"]),
+            plain(record["id"]),
+            plain(record["job_id"]),
+            plain(record["worker_name"] or record["worker_id"]),
             _status(record["status"]),
-            Text(_iso(record["start_time"])),
-            Text(_duration(record)),
+            plain(_iso(record["start_time"])),
+            plain(_duration(record)),
             _preview(record["output"]),
         )
     return keep_ids_whole(result, ["id", "job id"])
@@ -376,7 +388,7 @@ def result_table(records: list[Record]) -> Table:
 def _output_rows(output: Any) -> list[tuple[str, RenderableType]]:
     """Return one row per field of a decoded output (exit_code, stdout, stderr for COMMAND)."""
     if output is None:
-        return [("output", Text("none (streamed or empty)", style="dim"))]
+        return [("output", plain("none (streamed or empty)", style="dim"))]
     if isinstance(output, dict) and output and "base64" not in output:
         return [(key, _value(value)) for key, value in output.items()]
     return [("output", _value(output))]
@@ -393,8 +405,8 @@ def _duration(record: Record) -> str:
 
 def _status(status: str | None) -> Text:
     if status is None:
-        return Text("none (not queued or running)", style="dim")
-    return Text(status, style=_STATUS_STYLES.get(status, _FAILED_STATUS_STYLE))
+        return plain("none (not queued or running)", style="dim")
+    return plain(status, style=_STATUS_STYLES.get(status, _FAILED_STATUS_STYLE))
 
 
 def _iso(epoch_ms: int) -> str:
@@ -402,19 +414,19 @@ def _iso(epoch_ms: int) -> str:
 
 
 def _time_or(epoch_ms: int, missing: str) -> Text:
-    return Text(iso_utc(epoch_ms)) if epoch_ms else Text(missing, style="dim")
+    return plain(iso_utc(epoch_ms)) if epoch_ms else plain(missing, style="dim")
 
 
 def _value(value: Any) -> Text:
     if value is None or value == "":
-        return Text("-", style="dim")
+        return plain("-", style="dim")
     if isinstance(value, bool):
-        return Text("yes" if value else "no")
+        return plain("yes" if value else "no")
     if isinstance(value, str):
         return _capped(value)
     compact = json.dumps(value, ensure_ascii=False)
     if len(compact) <= _COMPACT_JSON_LENGTH:
-        return Text(compact)
+        return plain(compact)
     return _capped(json.dumps(value, ensure_ascii=False, indent=2))
 
 
@@ -429,10 +441,10 @@ def _capped(text: str) -> Text:
     if line_end >= 0:
         kept = kept[:line_end]
     if len(kept) == len(text):
-        return Text(text)
+        return plain(text)
     hidden_chars = len(text) - len(kept)
     hidden_lines = text.count("\n", len(kept))
-    result = Text(kept)
+    result = plain(kept)
     result.append(
         f"\n… {hidden_chars:,} more characters ({hidden_lines:,} more lines) not shown; "
         "add --json to print the whole value",
@@ -443,9 +455,9 @@ def _capped(text: str) -> Text:
 
 def _preview(value: Any) -> Text:
     if value is None or value == "":
-        return Text("-", style="dim")
+        return plain("-", style="dim")
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     text = " ".join(text.split())
     if len(text) > _PREVIEW_LENGTH:
         text = text[: _PREVIEW_LENGTH - 1] + "…"
-    return Text(text)
+    return plain(text)

@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from .errors import InputError
+from .options import is_ascii_digits
 
 _OFFSET_PATTERN = re.compile(r"^\+(?P<amount>\d+(?:\.\d+)?)(?P<unit>ms|s|m|h|d)$")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -31,7 +32,7 @@ def parse_time_ms(text: str, option: str, *, now: int | None = None) -> int:
             naming `option`.
     """
     value = text.strip()
-    if value.isdigit():
+    if is_ascii_digits(value):
         return _checked_ms(int(value), text, option)
 
     offset = _OFFSET_PATTERN.match(value)

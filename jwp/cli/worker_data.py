@@ -12,7 +12,7 @@ from typing import cast
 
 from jwp.proto.jobworkerp.data import common_pb2, runner_pb2, worker_pb2
 
-from .convert import Lookups, encode_settings
+from .convert import Lookups, encode_settings, parse_worker_ref
 from .errors import InputError
 from .options import check_name
 
@@ -150,8 +150,9 @@ def _resolve_next_workers(text: str, lookups: Lookups) -> list[worker_pb2.Worker
     for token in (part.strip() for part in text.split(",")):
         if not token:
             continue
-        if token.isdigit():
-            worker_ids.append(worker_pb2.WorkerId(value=int(token)))
+        ref = parse_worker_ref(token, "--next-workers")
+        if isinstance(ref, int):
+            worker_ids.append(worker_pb2.WorkerId(value=ref))
         else:
-            worker_ids.append(lookups.worker(token).id)
+            worker_ids.append(lookups.worker(ref).id)
     return worker_ids

@@ -161,6 +161,8 @@ def _run_with_temporary_worker(
     from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
     from jwp.proto.jobworkerp.service import job_result_pb2 as result_service_pb2
 
+    from .errors import StoppedWaitingError
+
     data = worker_pb2.WorkerData(
         name=f"jwp-workflow-{secrets.token_hex(6)}",
         description="temporary worker of `jwp job enqueue-workflow`",
@@ -185,10 +187,23 @@ def _run_with_temporary_worker(
             timeout=timeout_ms + _LISTEN_MARGIN_MS,
         )
         result = api.listen(listen)
-        job_id = None
-        return result
-    finally:
+    except KeyboardInterrupt:
+        # Without this, Typer ends a Ctrl+C with exit code 130 and no word
+        # on whether the job and the temporary worker are gone.
+        cleaned_up = _clean_up(api, worker_id, job_id)
+        raise StoppedWaitingError(_stopped_message(job_id, cleaned_up)) from None
+    except BaseException:
         _clean_up(api, worker_id, job_id)
+        raise
+    _clean_up(api, worker_id, None)
+    return result
+
+
+def _stopped_message(job_id: int | None, cleaned_up: bool) -> str:
+    job = f"workflow job {job_id}" if job_id is not None else "the workflow job"
+    if cleaned_up:
+        return f"stopped waiting: {job} was cancelled and its temporary worker deleted"
+    return f"stopped waiting for {job}; see the warnings above for what is left behind"
 
 
 def _check_channel_served(api: Api, channel: str) -> None:
@@ -203,19 +218,28 @@ def _check_channel_served(api: Api, channel: str) -> None:
         )
 
 
-def _clean_up(api: Api, worker_id: int, unfinished_job_id: int | None) -> None:
-    """Cancel a job that did not finish, then delete the worker; warn instead of failing."""
+def _clean_up(api: Api, worker_id: int, unfinished_job_id: int | None) -> bool:
+    """Cancel a job that did not finish, then delete the worker; warn instead of failing.
+
+    Returns:
+        Whether every step succeeded.
+    """
+    from .control_chars import escape_control_chars
     from .errors import CliError
 
     steps: list[tuple[str, Any]] = []
     if unfinished_job_id is not None:
         steps.append((f"cancel job {unfinished_job_id}", lambda: api.delete_job(unfinished_job_id)))
     steps.append((f"delete temporary worker {worker_id}", lambda: api.delete_worker(worker_id)))
+    succeeded = True
     for description, step in steps:
         try:
             step()
         except CliError as error:
-            typer.echo(f"warning: could not {description}: {error.message}", err=True)
+            succeeded = False
+            message = escape_control_chars(error.message)
+            typer.echo(f"warning: could not {description}: {message}", err=True)
+    return succeeded
 
 
 def _print_result(output: Output, result: job_result_pb2.JobResult) -> None:
@@ -269,20 +293,18 @@ def _print_result(output: Output, result: job_result_pb2.JobResult) -> None:
 def _result_card(record: dict[str, Any]) -> Any:
     import json
 
-    from rich.text import Text
-
-    from .output import card
+    from .output import card, plain
 
     style = "bold green" if record["status"] == "Completed" else "bold red"
     rows = [
-        ("status", Text(record["status"], style=style)),
-        ("workflow id", Text(record["id"])),
-        ("job id", Text(record["job_id"])),
-        ("position", Text(record["position"] or "/")),
+        ("status", plain(record["status"], style=style)),
+        ("workflow id", plain(record["id"])),
+        ("job id", plain(record["job_id"])),
+        ("position", plain(record["position"] or "/")),
     ]
     if record["error_message"]:
-        rows.append(("error", Text(record["error_message"])))
-    rows.append(("output", Text(json.dumps(record["output"], ensure_ascii=False, indent=2))))
+        rows.append(("error", plain(record["error_message"])))
+    rows.append(("output", plain(json.dumps(record["output"], ensure_ascii=False, indent=2))))
     return card("workflow result", rows)
 
 

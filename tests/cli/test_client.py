@@ -35,6 +35,7 @@ def test_parse_address_accepts(address: str, target: str, tls: bool) -> None:
         ("http://host:9000/api", "path"),
         ("host:port", "port"),
         ("host:70000", "port"),
+        ("host:²", "port"),
         ("::1", "brackets"),
         ("", "host:port"),
         ("http://", "host:port"),

@@ -114,7 +114,10 @@ def test_output_of_streamed_result_is_none() -> None:
     assert output_of(result, _http_runner()) is None
 
 
-@pytest.mark.parametrize(("text", "ref"), [("12", 12), ("Echo", "Echo"), (" 7 ", 7), ("a1", "a1")])
+@pytest.mark.parametrize(
+    ("text", "ref"),
+    [("12", 12), ("Echo", "Echo"), (" 7 ", 7), ("a1", "a1"), ("²", "²"), ("１", "１")],
+)
 def test_parse_worker_ref(text: str, ref: int | str) -> None:
     assert parse_worker_ref(text) == ref
 
@@ -122,3 +125,8 @@ def test_parse_worker_ref(text: str, ref: int | str) -> None:
 def test_parse_worker_ref_empty() -> None:
     with pytest.raises(InputError, match="--worker"):
         parse_worker_ref(" ")
+
+
+def test_parse_worker_ref_beyond_int64() -> None:
+    with pytest.raises(InputError, match="--next-workers 9223372036854775808: worker ids"):
+        parse_worker_ref(str(2**63), "--next-workers")

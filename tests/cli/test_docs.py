@@ -111,6 +111,16 @@ def test_readmes_have_same_code_blocks() -> None:
             assert commands_of(japanese_code) == commands_of(english_code)
 
 
+def linked_files(path: Path) -> set[str]:
+    """Return the files a Markdown document links to, leaving out anchors and the READMEs."""
+    targets = re.findall(r"\]\(([^)#\s]+)[^)]*\)", path.read_text(encoding="utf-8"))
+    return {target for target in targets if target not in ("README.md", "README.ja.md")}
+
+
+def test_readmes_link_same_files() -> None:
+    assert linked_files(README_JA) == linked_files(README)
+
+
 def test_examples_found() -> None:
     names = {name for name, _ in jwp_examples()}
 

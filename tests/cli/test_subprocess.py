@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -225,6 +227,48 @@ def test_ctrl_c_while_waiting_names_job(server_process: ServerProcess, command: 
     assert stderr.lines.empty()
 
 
+def test_ctrl_c_during_enqueue_workflow_cleans_up(
+    server_process: ServerProcess, tmp_path: Path
+) -> None:
+    address = server_process.address
+    started = tmp_path / "started"
+    workflow = tmp_path / "slow.yaml"
+    workflow.write_text(
+        "document: {dsl: 0.0.1, namespace: test, name: slow, version: 0.1.0}\n"
+        "do:\n"
+        "  - Wait:\n"
+        "      run:\n"
+        "        runner:\n"
+        "          name: COMMAND\n"
+        f"          arguments: {{command: sh, args: ['-c', 'touch {started}; sleep 30']}}\n",
+        encoding="utf-8",
+    )
+    with subprocess.Popen(
+        [JWP, "--address", address, "job", "enqueue-workflow", "-i", "null", "-w", str(workflow)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_client_env(),
+    ) as waiting:
+        try:
+            eventually_sync(started.exists, message="workflow step started")
+            waiting.send_signal(signal.SIGINT)
+            _, stderr = waiting.communicate(timeout=LINE_TIMEOUT_S)
+        finally:
+            if waiting.poll() is None:
+                waiting.kill()
+                waiting.wait()
+
+    assert waiting.returncode == 130
+    assert re.fullmatch(
+        r"error: stopped waiting: workflow job \d+ was cancelled and its temporary worker "
+        r"deleted\n",
+        stderr,
+    ), stderr
+    assert json.loads(jwp(address, "worker", "list", "--json").stdout) == []
+    assert json.loads(jwp(address, "job", "status-all", "--json").stdout) == []
+
+
 def test_server_stop_during_direct_wait(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path, {"JWP_SHUTDOWN_GRACE_MS": "0"})
     server.start()
@@ -256,6 +300,45 @@ def test_server_stop_during_direct_wait(tmp_path: Path) -> None:
     assert stderr.count("\n") == 1
     assert "stopped before job" in stderr
     assert "Traceback" not in stderr
+
+
+def test_server_killed_during_direct_wait(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path, {})
+    server.start()
+    started = tmp_path / "started"
+    try:
+        jwp(server.address, "worker", "create", "--name", "Direct", "--runner-id", "1")
+        # The job writes its pid, so the test can stop the command that the
+        # killed server leaves behind.
+        args = json.dumps({"command": "sh", "args": ["-c", f"echo $$ > {started}; exec sleep 30"]})
+        with subprocess.Popen(
+            [JWP, "--address", server.address, "job", "enqueue", "-w", "Direct", "-a", args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_client_env(),
+        ) as waiting:
+            try:
+                eventually_sync(
+                    lambda: started.exists() and started.read_text().strip(),
+                    message="DIRECT job started",
+                )
+                server.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(started.read_text()), signal.SIGKILL)
+                _, stderr = waiting.communicate(timeout=LINE_TIMEOUT_S)
+            finally:
+                if waiting.poll() is None:
+                    waiting.kill()
+                    waiting.wait()
+    finally:
+        server.kill()
+
+    assert waiting.returncode == 3
+    assert stderr.count("\n") == 1, stderr
+    assert stderr.startswith(f"error: lost the connection to the jwp server at {server.address}")
+    assert "JWP_TLS_CERT_FILE" not in stderr
+    assert re.search(r"Job (\d+) was queued before that; .*`jwp job status --id \1`", stderr)
 
 
 def test_unreachable_server(tmp_path: Path) -> None:

@@ -32,7 +32,9 @@ def test_parse_time_accepts(text: str, expected_ms: int) -> None:
     assert parse_time_ms(text, "--run-after-time", now=NOW_MS) == expected_ms
 
 
-@pytest.mark.parametrize("text", ["soon", "-5", "+5 minutes", "+5", "30s", "1969-12-31T00:00:00Z"])
+@pytest.mark.parametrize(
+    "text", ["soon", "-5", "+5 minutes", "+5", "30s", "1969-12-31T00:00:00Z", "²", "１２３"]
+)
 def test_parse_time_rejects(text: str) -> None:
     with pytest.raises(InputError, match="--run-after-time"):
         parse_time_ms(text, "--run-after-time", now=NOW_MS)

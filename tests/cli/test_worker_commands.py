@@ -112,6 +112,16 @@ def test_worker_create_duplicate_name(cli: Cli) -> None:
     assert f"jwp worker update --id {worker_id}" in message
 
 
+def test_worker_create_next_worker_id_beyond_int64(cli: Cli) -> None:
+    message = cli.error(
+        "worker", "create", "-n", "Chain", "-r", "1", "--next-workers", "99999999999999999999",
+        expect=2,
+    )  # fmt: skip
+
+    assert "invalid --next-workers 99999999999999999999" in message
+    assert "at most 9223372036854775807" in message
+
+
 def test_worker_create_unknown_next_worker(cli: Cli) -> None:
     message = cli.error(
         "worker", "create", "-n", "Chain", "-r", "1", "--next-workers", "Missing", expect=1

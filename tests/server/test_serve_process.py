@@ -21,6 +21,7 @@ from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
 from jwp.proto.jobworkerp.service import job_pb2_grpc
 from jwp.proto.jobworkerp.service import job_result_pb2 as result_service_pb2
 from tests.conftest import Stubs
+from tests.support.backends import MYSQL_URL, REDIS_URL, require_services, unique_name
 from tests.support.servers import ServerProcess
 from tests.support.waiting import eventually
 
@@ -93,6 +94,48 @@ def test_serve_reports_taken_port(tmp_path: Path) -> None:
     assert completed.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def _serve_exits(tmp_path: Path, settings: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {**clean_env(), "GRPC_ADDR": "127.0.0.1:0", **settings}
+    return subprocess.run(
+        [sys.executable, "-m", "jwp", "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_serve_reports_unopenable_sqlite_file(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'missing-folder' / 'jobs.sqlite3'}"
+
+    completed = _serve_exits(tmp_path, {"SQLITE_URL": url})
+
+    assert completed.returncode == 1
+    assert f"error: cannot open the SQLite database {url}: unable to open" in completed.stderr
+    assert "check SQLITE_URL" in completed.stderr
+    assert "bug in jwp" not in completed.stderr
+
+
+def test_serve_reports_missing_mysql_database(tmp_path: Path) -> None:
+    require_services()
+    name = unique_name()
+    settings = {
+        "STORAGE_TYPE": "Scalable",
+        "REDIS_URL": REDIS_URL,
+        "JWP_REDIS_KEY_PREFIX": f"{name}:",
+        "MYSQL_URL": f"{MYSQL_URL.rstrip('/')}/{name}",
+    }
+
+    completed = _serve_exits(tmp_path, settings)
+
+    assert completed.returncode == 1
+    assert "error: cannot open the MySQL/MariaDB database: (1049" in completed.stderr
+    assert f"Unknown database '{name}'" in completed.stderr
+    assert "create the database if it is missing" in completed.stderr
+    assert "bug in jwp" not in completed.stderr
 
 
 async def test_sigterm_lets_running_job_finish(tmp_path: Path) -> None:

@@ -426,3 +426,30 @@ async def test_disconnect_and_recover_on_restart(tmp_path: Path) -> None:
             assert app.health == "SERVING"
     finally:
         await asyncio.to_thread(server.stop)
+
+
+async def test_enqueue_form_error_scrolled_into_view(
+    tui_server: ServerProcess, tui_stubs: Stubs
+) -> None:
+    await create_worker(tui_stubs, "echoer")
+    app = make_app(tui_server.address)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.press("3")
+        await until(lambda: len(table_of(app).shown_keys) == 1, "the worker row")
+        await pilot.press("x")
+        form = await screen_of(app, EnqueueScreen)
+        await until(lambda: form.query("#args-command"), "the args fields of CommandArgs")
+        form.query_one("#args-command", Input).value = "echo"
+        form.query_one("#args-args", Input).value = "[not json"
+        form.query_one("#args-command", Input).focus()
+        await pilot.pause()
+
+        await pilot.press("ctrl+s")
+
+        error = form.query_one("#error", Static)
+        await until(lambda: "args" in shown_text(error), "the error message")
+        await until(
+            lambda: error.region.height > 0 and form.screen.region.contains_region(error.region),
+            "the error message in view",
+        )
+        assert isinstance(app.screen, EnqueueScreen)

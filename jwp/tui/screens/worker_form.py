@@ -182,7 +182,12 @@ class WorkerFormScreen(ModalScreen[WorkerFormResult | None]):
         self._show_error("")
 
     def _show_error(self, text: str) -> None:
-        self.query_one("#error", Static).update(text)
+        error = self.query_one("#error", Static)
+        error.update(text)
+        if text:
+            # The message sits below the last input, so on a short terminal
+            # it is out of view after ctrl+s until the form scrolls to it.
+            error.scroll_visible(animate=False)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
