@@ -1,0 +1,180 @@
+"""The report's sections and target verdicts, built from a run's figures."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .deployments import COMMAND_CONCURRENCY, NOOP_CONCURRENCY
+from .jwp_client import Throughput
+from .report import LatencyRow, RateRow, Report, Target, latency_table, rate_table
+from .stats import Latencies
+
+if TYPE_CHECKING:
+    from .run import Options
+
+Figures = dict[str, object]
+EchoFigures = tuple[Throughput, Latencies] | str | None
+
+MODE_LAYOUTS = {
+    "scalable": f"front + worker (concurrency {NOOP_CONCURRENCY}), Redis, MariaDB",
+    "standalone": f"one process (concurrency {NOOP_CONCURRENCY}), SQLite",
+}
+NOOP_GOAL = 2.0
+DIRECT_GOAL = 2.0
+COMMAND_GOAL = 0.8
+
+
+def _outcome(value: object) -> Throughput | str:
+    if isinstance(value, Throughput | str):
+        return value
+    return "not measured"
+
+
+def _latency(value: object) -> Latencies | str:
+    if isinstance(value, Latencies | str):
+        return value
+    return "not measured"
+
+
+def add_noop(
+    report: Report,
+    options: Options,
+    jwp: dict[str, Figures],
+    peers: Figures,
+    echo: EchoFigures,
+) -> None:
+    if "noop" not in options.only:
+        return
+    from .peers.run import PEERS
+
+    rows = []
+    for mode, figures in jwp.items():
+        rows.append(RateRow(f"jwp {mode}", MODE_LAYOUTS[mode], _outcome(figures.get("noop"))))
+        if "noop stored" in figures:
+            layout = MODE_LAYOUTS[mode] + ", results stored in MariaDB"
+            rows.append(RateRow(f"jwp {mode}", layout, _outcome(figures["noop stored"])))
+    peer_rows = [
+        RateRow(PEERS[key].name, PEERS[key].layout, _outcome(value)) for key, value in peers.items()
+    ]
+    peer_rates = [row.outcome.rate for row in peer_rows if isinstance(row.outcome, Throughput)]
+    best_peer = max(peer_rates, default=None)
+    rows += peer_rows
+    if isinstance(echo, tuple):
+        layout = f"bare unary calls, {options.in_flight} in flight (not jobs)"
+        rows.append(RateRow("grpc.aio echo", layout, echo[0]))
+    report.sections.append(
+        rate_table(f"No-op throughput, {options.jobs} jobs", rows, best_peer, "best peer")
+    )
+    scalable = jwp.get("scalable", {}).get("noop")
+    measured = "—"
+    met = None
+    if isinstance(scalable, Throughput) and best_peer:
+        ratio = scalable.rate / best_peer
+        measured = f"{scalable.rate:,.0f} jobs/s = {ratio:.2f}x the best peer ({best_peer:,.0f})"
+        met = ratio >= NOOP_GOAL
+    report.targets.append(
+        Target("no-op throughput, Scalable", f">= {NOOP_GOAL:g}x the best peer", measured, met)
+    )
+
+
+def add_direct(
+    report: Report, options: Options, jwp: dict[str, Figures], echo: EchoFigures
+) -> None:
+    if "direct" not in options.only:
+        return
+    echo_trips = echo[1] if isinstance(echo, tuple) else None
+    rows = [
+        LatencyRow(f"jwp {mode} DIRECT no-op, enqueue to result", _latency(figures.get("direct")))
+        for mode, figures in jwp.items()
+    ]
+    rows.append(LatencyRow("grpc.aio echo round trip", echo_trips or _latency(echo)))
+    base = echo_trips.p50_ms if echo_trips else None
+    report.sections.append(
+        latency_table(f"DIRECT latency, {options.direct_jobs} jobs one at a time", rows, base)
+    )
+    direct = jwp.get("scalable", {}).get("direct")
+    measured = "—"
+    met = None
+    if isinstance(direct, Latencies) and echo_trips:
+        ratio = direct.p50_ms / echo_trips.p50_ms
+        measured = (
+            f"p50 {direct.p50_ms:.2f} ms = {ratio:.2f}x echo ({echo_trips.p50_ms:.2f} ms), "
+            f"p99 {direct.p99_ms:.2f} ms"
+        )
+        met = ratio <= DIRECT_GOAL
+    report.targets.append(
+        Target(
+            "DIRECT latency p50, Scalable",
+            f"<= {DIRECT_GOAL:g}x a grpc.aio round trip",
+            measured,
+            met,
+        )
+    )
+
+
+def add_command(
+    report: Report, options: Options, jwp: dict[str, Figures], baseline: object
+) -> None:
+    if "command" not in options.only:
+        return
+    base = baseline if isinstance(baseline, Throughput) else None
+    rows = [
+        RateRow(
+            f"jwp {mode}",
+            f"COMMAND `true`, concurrency {COMMAND_CONCURRENCY}",
+            _outcome(figures.get("command")),
+        )
+        for mode, figures in jwp.items()
+    ]
+    rows.append(
+        RateRow(
+            "asyncio subprocess loop", f"`true`, {COMMAND_CONCURRENCY} at once", _outcome(baseline)
+        )
+    )
+    report.sections.append(
+        rate_table(
+            f"COMMAND overhead, {options.command_jobs} jobs",
+            rows,
+            base.rate if base else None,
+            "subprocess loop",
+        )
+    )
+    for mode, figures in jwp.items():
+        command = figures.get("command")
+        measured = "—"
+        met = None
+        if isinstance(command, Throughput) and base:
+            ratio = command.rate / base.rate
+            measured = f"{command.rate:,.0f} jobs/s = {ratio:.0%} of {base.rate:,.0f}"
+            met = ratio >= COMMAND_GOAL
+        report.targets.append(
+            Target(
+                f"COMMAND rate, {mode}",
+                f">= {COMMAND_GOAL:.0%} of the subprocess loop",
+                measured,
+                met,
+            )
+        )
+
+
+def add_timing(report: Report, options: Options, jwp: dict[str, Figures], timing: object) -> None:
+    if "timing" not in options.only:
+        return
+    rows = []
+    if isinstance(timing, dict):
+        rows += [
+            LatencyRow(f"Standalone {name}", Latencies.of(values))
+            for name, values in timing.items()
+        ]
+    elif isinstance(timing, str):
+        rows.append(LatencyRow("Standalone scheduled and periodic jobs", timing))
+    for name, value in jwp.get("scalable", {}).items():
+        if name.startswith("listen "):
+            count = name.split()[1]
+            rows.append(
+                LatencyRow(
+                    f"Scalable Listen with {count} listener(s), end_time to receipt",
+                    _latency(value),
+                )
+            )
+    report.sections.append(latency_table("Timing", rows, None))
