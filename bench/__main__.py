@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .deployments import Services
 from .peers.run import PEERS
+from .profiles import summarize_folder
 from .run import WORKLOADS, Options, run
 
 MODES = ("scalable", "standalone")
@@ -83,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="extra setting for the jwp processes, e.g. --jwp-env JWP_UVLOOP=true",
     )
+    run_parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="record the jwp processes with py-spy into DIR and write DIR/summary.md",
+    )
     return parser
 
 
@@ -90,6 +97,8 @@ def main() -> None:
     arguments = _parser().parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     jwp_env = dict(item.split("=", 1) for item in arguments.jwp_env)
+    if arguments.profile is not None:
+        arguments.profile.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="jwp-bench-") as folder:
         options = Options(
             jobs=arguments.jobs,
@@ -102,8 +111,13 @@ def main() -> None:
             services=Services(arguments.redis_url, arguments.mysql_url, arguments.redis_db),
             folder=Path(folder),
             jwp_env=jwp_env,
+            profile_dir=arguments.profile,
         )
         report = asyncio.run(run(options))
+    if arguments.profile is not None:
+        summary = summarize_folder(arguments.profile)
+        (arguments.profile / "summary.md").write_text(summary, encoding="utf-8")
+        print(summary)
     text = report.render()
     arguments.output.write_text(text + "\n", encoding="utf-8")
     print(text)

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .processes import REPO_ROOT, children, free_port, jwp_serve, wait_serving
+from .processes import REPO_ROOT, Child, children, free_port, jwp_serve, py_spy, wait_serving
 from .redis_keys import delete_keys
 
 PLUGIN_DIR = REPO_ROOT / "bench" / "plugins"
@@ -53,19 +53,35 @@ def _common_env() -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def standalone(folder: Path, extra_env: dict[str, str]) -> AsyncIterator[Deployment]:
+async def profiled(profile_dir: Path | None, *targets: Child) -> AsyncIterator[None]:
+    """Record each target with py-spy while the block runs, if `profile_dir` is set."""
+    if profile_dir is None:
+        yield
+        return
+    spies = [
+        py_spy(target, profile_dir / f"{target.name.replace(' ', '-')}.txt") for target in targets
+    ]
+    async with children(*spies):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def standalone(
+    folder: Path, extra_env: dict[str, str], profile_dir: Path | None = None
+) -> AsyncIterator[Deployment]:
     """`jwp serve` with SQLite and the in-process queue."""
     address = f"127.0.0.1:{free_port()}"
     env = {**_common_env(), "SQLITE_URL": f"sqlite://{folder / 'standalone.sqlite3'}", **extra_env}
-    serve = jwp_serve("jwp serve (Standalone)", address, env, folder / "standalone.log")
+    serve = jwp_serve("jwp standalone", address, env, folder / "standalone.log")
     async with children(serve):
         await wait_serving(serve, address)
-        yield Deployment("Standalone", address)
+        async with profiled(profile_dir, serve):
+            yield Deployment("Standalone", address)
 
 
 @contextlib.asynccontextmanager
 async def scalable(
-    folder: Path, services: Services, extra_env: dict[str, str]
+    folder: Path, services: Services, extra_env: dict[str, str], profile_dir: Path | None = None
 ) -> AsyncIterator[Deployment]:
     """One `jwp serve --role front` and one `--role worker` over Redis and MariaDB."""
     name = f"jwp_bench_{secrets.token_hex(4)}"
@@ -87,7 +103,8 @@ async def scalable(
         async with children(front, worker):
             await wait_serving(front, front_address)
             await wait_serving(worker, worker_address)
-            yield Deployment("Scalable", front_address)
+            async with profiled(profile_dir, front, worker):
+                yield Deployment("Scalable", front_address)
     finally:
         await delete_keys(services.redis_url, services.redis_db, prefix)
         await _drop_database(services.mysql_url, name)

@@ -12,6 +12,7 @@ PACKAGES = (
     "grpcio",
     "protobuf",
     "redis",
+    "hiredis",
     "sqlalchemy",
     "asyncmy",
     "dramatiq",

@@ -31,6 +31,12 @@ class Child:
         self.env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **env}
         self.log = log
         self.process: asyncio.subprocess.Process | None = None
+        self.stop_signal = signal.SIGTERM
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, f"{self.name} has not started"
+        return self.process.pid
 
     async def start(self) -> None:
         with self.log.open("wb") as output:
@@ -48,7 +54,7 @@ class Child:
     async def stop(self) -> None:
         if self.process is None or self.process.returncode is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(self.stop_signal)
         try:
             await asyncio.wait_for(self.process.wait(), STOP_GRACE_S)
         except TimeoutError:
@@ -110,3 +116,17 @@ def jwp_serve(name: str, address: str, env: dict[str, str], log: Path, *args: st
     """
     settings = {"GRPC_ADDR": address, "LOG_USE_STDOUT": "true", "LOG_LEVEL": "WARNING"}
     return Child(name, [sys.executable, "-m", "jwp", "serve", *args], {**settings, **env}, log)
+
+
+def py_spy(target: Child, output: Path) -> Child:
+    """A `py-spy record` of a running child, in collapsed-stack form, written when stopped.
+
+    py-spy writes its file on SIGINT, so that is the signal that stops it.
+    """
+    argv = [
+        str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(target.pid),
+        "--format", "raw", "--rate", "250", "--output", str(output),
+    ]  # fmt: skip
+    spy = Child(f"py-spy of {target.name}", argv, {}, output.with_suffix(".log"))
+    spy.stop_signal = signal.SIGINT
+    return spy

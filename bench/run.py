@@ -33,12 +33,15 @@ class Options:
     services: deployments.Services
     folder: Path
     jwp_env: dict[str, str]
+    profile_dir: Path | None = None
 
 
 def _deployment(options: Options, mode: str) -> AbstractAsyncContextManager[deployments.Deployment]:
     if mode == "scalable":
-        return deployments.scalable(options.folder, options.services, options.jwp_env)
-    return deployments.standalone(options.folder, options.jwp_env)
+        return deployments.scalable(
+            options.folder, options.services, options.jwp_env, options.profile_dir
+        )
+    return deployments.standalone(options.folder, options.jwp_env, options.profile_dir)
 
 
 async def _measure_echo(options: Options) -> tuple[jwp_client.Throughput, Latencies]:
