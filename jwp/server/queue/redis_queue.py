@@ -23,6 +23,7 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -213,24 +214,42 @@ class RedisJobQueue(JobQueue):
             )
 
     async def push(self, job: job_pb2.Job, channel: str) -> None:
+        keys, args = self._push_arguments(job, channel)
+        async with self._health.guard(f"queue job {job.id.value}"):
+            pushed = await self._push(keys=keys, args=args)
+        if not pushed:
+            raise _uniq_key_held(job)
+
+    async def push_many(
+        self, jobs: Sequence[tuple[job_pb2.Job, str]]
+    ) -> list[AlreadyExistsError | None]:
+        """Push every job in one MULTI/EXEC transaction: one round trip, all or none applied."""
+        if not jobs:
+            return []
+        async with (
+            self._health.guard(f"queue {len(jobs)} jobs"),
+            self._client.pipeline(transaction=True) as pipeline,
+        ):
+            for job, channel in jobs:
+                keys, args = self._push_arguments(job, channel)
+                await self._push(keys=keys, args=args, client=pipeline)
+            replies = await pipeline.execute()
+        return [
+            None if pushed else _uniq_key_held(job)
+            for (job, _), pushed in zip(jobs, replies, strict=True)
+        ]
+
+    def _push_arguments(
+        self, job: job_pb2.Job, channel: str
+    ) -> tuple[list[str], list[bytes | str | int]]:
         keys = [
             self._keys.queue(_priority_of(job), channel),
             self._keys.wake(channel),
             self._keys.channels,
         ]
-        uniq_key = job.data.uniq_key if job.data.HasField("uniq_key") else None
-        if uniq_key is not None:
-            keys.append(self._keys.uniq(uniq_key))
-        async with self._health.guard(f"queue job {job.id.value}"):
-            pushed = await self._push(
-                keys=keys,
-                args=[job.SerializeToString(), channel, job.id.value, MAX_WAKE_TOKENS],
-            )
-        if not pushed:
-            raise AlreadyExistsError(
-                f"a pending job with uniq_key {uniq_key!r} is already queued; wait for it to "
-                "finish, delete it, or use another key"
-            )
+        if job.data.HasField("uniq_key"):
+            keys.append(self._keys.uniq(job.data.uniq_key))
+        return keys, [job.SerializeToString(), channel, job.id.value, MAX_WAKE_TOKENS]
 
     async def fetch(self, channel: str, max_jobs: int, timeout_s: float) -> list[QueuedJob]:
         """Take up to `max_jobs` jobs; block on the channel's wake list while it is empty.
@@ -458,6 +477,14 @@ class RedisJobStatusMap(JobStatusMap):
         async with self._health.guard(f"set status of job {job_id}"):
             await self._client.hset(self._key, str(job_id), str(status))
 
+    async def set_many(self, job_ids: Sequence[int], status: int) -> None:
+        if not job_ids:
+            return
+        async with self._health.guard(f"set status of {len(job_ids)} jobs"):
+            await self._client.hset(
+                self._key, mapping={str(job_id): str(status) for job_id in job_ids}
+            )
+
     async def get(self, job_id: int) -> int | None:
         async with self._health.guard(f"read status of job {job_id}"):
             value = await self._client.hget(self._key, str(job_id))
@@ -471,6 +498,13 @@ class RedisJobStatusMap(JobStatusMap):
         async with self._health.guard("list job statuses"):
             entries = await self._client.hgetall(self._key)
         return {int(job_id): int(status) for job_id, status in entries.items()}
+
+
+def _uniq_key_held(job: job_pb2.Job) -> AlreadyExistsError:
+    return AlreadyExistsError(
+        f"a pending job with uniq_key {job.data.uniq_key!r} is already queued; wait for it "
+        "to finish, delete it, or use another key"
+    )
 
 
 def _priority_of(job: job_pb2.Job) -> int:
