@@ -31,6 +31,7 @@ from jwp.errors import AlreadyExistsError, QueueUnavailableError
 from jwp.proto.jobworkerp.data import common_pb2, job_pb2
 
 from .base import JobQueue, JobStatusMap, QueuedJob
+from .redis_batcher import CommandBatcher
 from .redis_client import RedisHealth, as_bytes, as_text
 from .redis_keys import PRIORITIES, RedisKeys
 
@@ -166,6 +167,7 @@ class RedisJobQueue(JobQueue):
         self._lease_ms = lease_ms
         self.process_id = new_process_id()
         self._processing = keys.processing(self.process_id)
+        self._batcher = CommandBatcher(client)
         self._push = client.register_script(PUSH_SCRIPT)
         self._fetch = client.register_script(FETCH_SCRIPT)
         self._complete = client.register_script(COMPLETE_SCRIPT)
@@ -297,8 +299,11 @@ class RedisJobQueue(JobQueue):
         keys = [self._processing]
         if job.data.HasField("uniq_key"):
             keys.append(self._keys.uniq(job.data.uniq_key))
+        args = [_token_of(queued), job.id.value]
         async with self._health.guard(f"complete job {job.id.value}"):
-            await self._complete(keys=keys, args=[_token_of(queued), job.id.value])
+            await self._batcher.execute(
+                lambda pipeline: self._complete(keys=keys, args=args, client=pipeline)
+            )
 
     async def put_back(self, queued: QueuedJob) -> None:
         await self._return_job(queued, queued.job, head=True)
@@ -472,10 +477,13 @@ class RedisJobStatusMap(JobStatusMap):
         self._client = client
         self._key = keys.job_status
         self._health = health
+        self._batcher = CommandBatcher(client)
 
     async def set(self, job_id: int, status: int) -> None:
         async with self._health.guard(f"set status of job {job_id}"):
-            await self._client.hset(self._key, str(job_id), str(status))
+            await self._batcher.execute(
+                lambda pipeline: pipeline.hset(self._key, str(job_id), str(status))
+            )
 
     async def set_many(self, job_ids: Sequence[int], status: int) -> None:
         if not job_ids:
@@ -492,7 +500,7 @@ class RedisJobStatusMap(JobStatusMap):
 
     async def delete(self, job_id: int) -> None:
         async with self._health.guard(f"delete status of job {job_id}"):
-            await self._client.hdel(self._key, str(job_id))
+            await self._batcher.execute(lambda pipeline: pipeline.hdel(self._key, str(job_id)))
 
     async def find_all(self) -> dict[int, int]:
         async with self._health.guard("list job statuses"):
