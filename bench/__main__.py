@@ -16,7 +16,7 @@ from pathlib import Path
 from .deployments import Services
 from .peers.run import PEERS
 from .profiles import summarize_folder
-from .run import WORKLOADS, Options, run
+from .run import VARIANT_NAMES, WORKLOADS, Options, run
 
 MODES = ("scalable", "standalone")
 
@@ -61,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
         type=lambda text: _names(text, MODES, "mode"),
         default=MODES,
         help="comma-separated jwp modes (default scalable,standalone)",
+    )
+    run_parser.add_argument(
+        "--variants",
+        type=lambda text: _names(text, tuple(VARIANT_NAMES), "variant"),
+        default=tuple(VARIANT_NAMES),
+        help="comma-separated jwp no-op runs: enqueue (one Enqueue per job), batch "
+        "(EnqueueBatch), stored (results stored in MariaDB, Scalable only); default all",
     )
     run_parser.add_argument("--redis-url", default="redis://127.0.0.1:6379")
     run_parser.add_argument(
@@ -112,6 +119,7 @@ def main() -> None:
             folder=Path(folder),
             jwp_env=jwp_env,
             profile_dir=arguments.profile,
+            variants=arguments.variants,
         )
         report = asyncio.run(run(options))
     if arguments.profile is not None:

@@ -21,6 +21,7 @@ from jwp.proto.jobworkerp.service import (
 )
 from jwp.proto.jobworkerp.service import job_result_pb2 as result_service_pb2
 from jwp.proto.jobworkerp.service import runner_pb2 as runner_service_pb2
+from jwp.proto.jwp.service import job_batch_pb2, job_batch_pb2_grpc
 
 from .deployments import COMMAND_CHANNEL
 from .stats import Latencies
@@ -45,6 +46,7 @@ class JwpClient:
 
     def __init__(self, channel: grpc.aio.Channel) -> None:
         self.channel = channel
+        self.batches = job_batch_pb2_grpc.JobBatchServiceStub(channel)
         self.jobs = job_pb2_grpc.JobServiceStub(channel)
         self.results = job_result_pb2_grpc.JobResultServiceStub(channel)
         self.workers = worker_pb2_grpc.WorkerServiceStub(channel)
@@ -83,12 +85,19 @@ async def run_in_window(count: int, in_flight: int, call: Callable[[int], Awaita
 
 
 async def enqueue_and_count(
-    client: JwpClient, worker_name: str, args: bytes, jobs: int, in_flight: int
+    client: JwpClient,
+    worker_name: str,
+    args: bytes,
+    jobs: int,
+    in_flight: int,
+    batch_size: int = 0,
 ) -> Throughput:
     """Enqueue `jobs` jobs and wait until ListenByWorker has delivered all their results.
 
     One warm-up job goes first, so the timing starts with the result
-    subscription open and the worker's runner loaded.
+    subscription open and the worker's runner loaded. With `batch_size`,
+    the jobs go in EnqueueBatch calls of that many, `in_flight` calls at
+    a time; otherwise in Enqueue calls.
     """
     stream = client.results.ListenByWorker(
         result_service_pb2.ListenByWorkerRequest(worker_name=worker_name)
@@ -114,16 +123,39 @@ async def enqueue_and_count(
         reached.clear()
         started = time.perf_counter()
 
-        async def enqueue(_: int) -> None:
-            await client.jobs.Enqueue(request)
+        if batch_size:
+            await _enqueue_batches(client, request, jobs, in_flight, batch_size)
+        else:
 
-        await run_in_window(jobs, in_flight, enqueue)
+            async def enqueue(_: int) -> None:
+                await client.jobs.Enqueue(request)
+
+            await run_in_window(jobs, in_flight, enqueue)
         await _wait_for(reached, counter)
         return Throughput(jobs, time.perf_counter() - started)
     finally:
         stream.cancel()
         with contextlib.suppress(asyncio.CancelledError, grpc.aio.AioRpcError):
             await counter
+
+
+async def _enqueue_batches(
+    client: JwpClient,
+    request: job_service_pb2.JobRequest,
+    jobs: int,
+    in_flight: int,
+    batch_size: int,
+) -> None:
+    sizes = [min(batch_size, jobs - start) for start in range(0, jobs, batch_size)]
+
+    async def enqueue(index: int) -> None:
+        batch = job_batch_pb2.EnqueueBatchRequest(requests=[request] * sizes[index])
+        response = await client.batches.EnqueueBatch(batch)
+        rejected = [item.error.message for item in response.items if item.HasField("error")]
+        if rejected:
+            raise RuntimeError(f"{len(rejected)} jobs of a batch were rejected: {rejected[0]}")
+
+    await run_in_window(len(sizes), in_flight, enqueue)
 
 
 async def _warm_up(
@@ -158,10 +190,10 @@ async def _wait_for(
 
 
 async def noop_throughput(
-    client: JwpClient, jobs: int, in_flight: int, *, store_results: bool
+    client: JwpClient, jobs: int, in_flight: int, *, store_results: bool, batch_size: int = 0
 ) -> Throughput:
     """No-op jobs through a NO_RESULT worker that broadcasts its results."""
-    name = "bench-noop-stored" if store_results else "bench-noop"
+    name = f"bench-noop-{'stored' if store_results else 'broadcast'}-{batch_size}"
     await client.create_worker(
         worker_pb2.WorkerData(
             name=name,
@@ -172,7 +204,7 @@ async def noop_throughput(
             store_failure=True,
         )
     )
-    return await enqueue_and_count(client, name, b"", jobs, in_flight)
+    return await enqueue_and_count(client, name, b"", jobs, in_flight, batch_size)
 
 
 async def command_throughput(client: JwpClient, jobs: int, in_flight: int) -> Throughput:

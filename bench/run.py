@@ -20,6 +20,18 @@ logger = logging.getLogger("bench")
 
 WORKLOADS = ("noop", "direct", "command", "timing")
 
+BATCH_SIZE = 100
+BATCHES_IN_FLIGHT = 4
+NOOP_VARIANTS = (
+    # (figure name, results stored in the RDB, EnqueueBatch size or 0 for Enqueue)
+    ("noop", False, 0),
+    ("noop batch", False, BATCH_SIZE),
+    ("noop stored", True, 0),
+)
+"""The no-op runs on each jwp deployment; stored results only in Scalable mode."""
+VARIANT_NAMES = {"enqueue": "noop", "batch": "noop batch", "stored": "noop stored"}
+"""--variants names of the no-op runs."""
+
 
 @dataclass(frozen=True)
 class Options:
@@ -34,6 +46,7 @@ class Options:
     folder: Path
     jwp_env: dict[str, str]
     profile_dir: Path | None = None
+    variants: tuple[str, ...] = tuple(VARIANT_NAMES)
 
 
 def _deployment(options: Options, mode: str) -> AbstractAsyncContextManager[deployments.Deployment]:
@@ -86,17 +99,19 @@ async def _jwp_workloads(
     options: Options, mode: str, client: jwp_client.JwpClient, figures: dict[str, object]
 ) -> None:
     if "noop" in options.only:
-        figures["noop"] = await _guarded(
-            f"jwp {mode} no-op",
-            jwp_client.noop_throughput(
-                client, options.jobs, options.in_flight, store_results=False
-            ),
-        )
-        if mode == "scalable":
-            figures["noop stored"] = await _guarded(
-                f"jwp {mode} no-op stored",
+        for name, store_results, batch_size in NOOP_VARIANTS:
+            if mode != "scalable" and store_results:
+                continue
+            if name not in {VARIANT_NAMES[variant] for variant in options.variants}:
+                continue
+            figures[name] = await _guarded(
+                f"jwp {mode} {name}",
                 jwp_client.noop_throughput(
-                    client, options.jobs, options.in_flight, store_results=True
+                    client,
+                    options.jobs,
+                    options.in_flight if not batch_size else BATCHES_IN_FLIGHT,
+                    store_results=store_results,
+                    batch_size=batch_size,
                 ),
             )
     if "direct" in options.only:
