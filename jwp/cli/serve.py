@@ -120,5 +120,5 @@ def _loop_factory(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop]
             "JWP_UVLOOP=true needs the uvloop package; install it with "
             "pip install 'jwp[uvloop]', or unset JWP_UVLOOP"
         ) from error
-    logger.info("event loop: uvloop %s (JWP_UVLOOP)", uvloop.__version__)
+    logger.info("event loop: uvloop (JWP_UVLOOP)")
     return uvloop.new_event_loop

@@ -151,9 +151,9 @@ class JobManager:
             admitted.append((index, job, worker))
 
         placed = await self._router.place_new([(job, worker) for _, job, worker in admitted])
-        for (index, job, worker), error in zip(admitted, placed, strict=True):
-            if error is not None:
-                outcomes[index] = error
+        for (index, job, worker), rejection in zip(admitted, placed, strict=True):
+            if rejection is not None:
+                outcomes[index] = rejection
             else:
                 logger.debug("job %d enqueued for worker %r", job.id.value, worker.data.name)
         return outcomes

@@ -122,9 +122,9 @@ class JobRouter:
             for job_id in job_ids:
                 await self._statuses.delete(job_id)
             raise
-        for index, error in zip(queued, pushed, strict=True):
-            if error is not None:
-                outcomes[index] = error
+        for index, conflict in zip(queued, pushed, strict=True):
+            if conflict is not None:
+                outcomes[index] = conflict
                 await self._statuses.delete(pairs[index][0].id.value)
         return outcomes
 

@@ -299,7 +299,7 @@ class RedisJobQueue(JobQueue):
         keys = [self._processing]
         if job.data.HasField("uniq_key"):
             keys.append(self._keys.uniq(job.data.uniq_key))
-        args = [_token_of(queued), job.id.value]
+        args: list[str | int] = [_token_of(queued), job.id.value]
         async with self._health.guard(f"complete job {job.id.value}"):
             await self._batcher.execute(
                 lambda pipeline: self._complete(keys=keys, args=args, client=pipeline)
