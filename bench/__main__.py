@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     run_parser.add_argument(
         "--in-flight", type=int, default=64, help="requests a jwp, arq or echo client keeps open"
     )
+
     run_parser.add_argument(
         "--only",
         type=lambda text: _names(text, WORKLOADS, "workload"),
@@ -69,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated jwp no-op runs: enqueue (one Enqueue per job), batch "
         "(EnqueueBatch), stored (results stored in MariaDB, Scalable only); default all",
     )
+
     run_parser.add_argument("--redis-url", default="redis://127.0.0.1:6379")
     run_parser.add_argument(
         "--redis-db",
@@ -81,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         default="mysql://root@127.0.0.1:3306",
         help="MariaDB/MySQL user that may create and drop a database jwp_bench_*",
     )
+
     run_parser.add_argument(
         "--output", type=Path, default=Path("bench-results.md"), help="Markdown file to write"
     )

@@ -21,13 +21,13 @@ PLUGIN_DIR = REPO_ROOT / "bench" / "plugins"
 COMMAND_CHANNEL = "bench-command"
 COMMAND_CONCURRENCY = 4
 NOOP_CONCURRENCY = 32
-"""Jobs the worker process runs at once on the default channel: enough that a
-no-op job never waits for a free slot while its neighbours are recorded."""
+"""Jobs the worker process runs at once on the default channel. More slots give
+the Redis pipelining of results more commands to send together."""
 
 
 @dataclass(frozen=True)
 class Services:
-    """Where the shared Redis and MariaDB servers are."""
+    """Addresses of the shared Redis and MariaDB servers."""
 
     redis_url: str
     mysql_url: str
@@ -69,7 +69,7 @@ async def profiled(profile_dir: Path | None, *targets: Child) -> AsyncIterator[N
 async def standalone(
     folder: Path, extra_env: dict[str, str], profile_dir: Path | None = None
 ) -> AsyncIterator[Deployment]:
-    """`jwp serve` with SQLite and the in-process queue."""
+    """Run one `jwp serve` with SQLite and the in-process queue."""
     address = f"127.0.0.1:{free_port()}"
     env = {**_common_env(), "SQLITE_URL": f"sqlite://{folder / 'standalone.sqlite3'}", **extra_env}
     serve = jwp_serve("jwp standalone", address, env, folder / "standalone.log")
@@ -83,7 +83,7 @@ async def standalone(
 async def scalable(
     folder: Path, services: Services, extra_env: dict[str, str], profile_dir: Path | None = None
 ) -> AsyncIterator[Deployment]:
-    """One `jwp serve --role front` and one `--role worker` over Redis and MariaDB."""
+    """Run one `jwp serve --role front` and one `--role worker` over Redis and MariaDB."""
     name = f"jwp_bench_{secrets.token_hex(4)}"
     prefix = f"{name}:"
     await _create_database(services.mysql_url, name)

@@ -43,7 +43,7 @@ async def _connect(address: str) -> grpc.aio.Channel:
         except grpc.aio.AioRpcError:
             await asyncio.sleep(0.1)
     await channel.close()
-    raise RuntimeError(f"the echo server at {address} did not answer in 30 s")
+    raise RuntimeError(f"the echo server at {address} did not respond within 30 s")
 
 
 async def round_trips(address: str, calls: int) -> Latencies:

@@ -28,7 +28,7 @@ from .stats import Latencies
 
 NOOP_RUNNER = "BenchNoop"
 WAIT_TIMEOUT_S = 600
-"""Longest a workload waits for its results before it reports a failure."""
+"""Maximum time a workload waits for its results before it reports a failure, in s."""
 
 
 @dataclass(frozen=True)

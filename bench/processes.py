@@ -109,7 +109,7 @@ async def wait_serving(child: Child, address: str, timeout_s: float = 60) -> Non
 
 
 def jwp_serve(name: str, address: str, env: dict[str, str], log: Path, *args: str) -> Child:
-    """A `jwp serve` child listening on `address`, logging warnings and errors only.
+    """Return a `jwp serve` child listening on `address` that logs warnings and errors only.
 
     INFO would add two log lines per job (start and finish), which the
     peers, started with their log level at WARNING, do not write.
@@ -119,7 +119,7 @@ def jwp_serve(name: str, address: str, env: dict[str, str], log: Path, *args: st
 
 
 def py_spy(target: Child, output: Path) -> Child:
-    """A `py-spy record` of a running child, in collapsed-stack form, written when stopped.
+    """Return a `py-spy record` child that samples `target` into `output` (collapsed stacks).
 
     py-spy writes its file on SIGINT, so that is the signal that stops it.
     """

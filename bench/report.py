@@ -91,6 +91,6 @@ def latency_table(title: str, rows: list[LatencyRow], base_p50_ms: float | None)
 
 
 def error_text(error: BaseException) -> str:
-    """One table cell naming an error: its first line, without pipes."""
+    """Return a table cell that names an error: its type and first line, without pipes."""
     first_line = (str(error).splitlines() or [""])[0].replace("|", "/")[:160]
     return f"failed: {type(error).__name__}: {first_line}"

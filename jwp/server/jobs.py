@@ -123,7 +123,7 @@ class JobManager:
     async def enqueue_batch(
         self, requests: Sequence[job_service_pb2.JobRequest], metadata: Mapping[str, str]
     ) -> list[int | JwpError]:
-        """Validate and place several jobs; return per request its job id or its error.
+        """Validate and place several jobs, and return per request its job id or its error.
 
         Each request is checked as `enqueue` checks it, and a DIRECT worker
         is rejected because nobody waits for the result. The accepted jobs

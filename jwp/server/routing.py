@@ -92,12 +92,12 @@ class JobRouter:
     async def place_new(
         self, pairs: Sequence[tuple[job_pb2.Job, worker_pb2.Worker]]
     ) -> list[JwpError | None]:
-        """Place new jobs like `place`; return per job None or the error that kept it out.
+        """Place new jobs like `place`, and return per job None or the error that kept it out.
 
         Jobs bound only for an immediate queue get their PENDING statuses in
-        one call and are pushed in one call; jobs that need an RDB row are
+        one call and are pushed in one call. Jobs that need an RDB row are
         placed one by one. An infrastructure error raises for the whole
-        call, after the jobs placed before it.
+        call, and the jobs placed before it stay placed.
         """
         outcomes: list[JwpError | None] = [None] * len(pairs)
         queued: list[int] = []

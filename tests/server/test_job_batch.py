@@ -91,7 +91,7 @@ async def test_batch_rejects_bad_items_only(
 async def test_batch_uniq_key_conflict(
     stubs: Stubs, batches: job_batch_pb2_grpc.JobBatchServiceStub
 ) -> None:
-    # No process serves this channel, so the first job stays queued and holds its key.
+    # No process serves this channel, so the first job stays queued and keeps its key.
     worker = await create_worker(stubs, COMMAND, b"", channel="unserved")
     requests = [
         job_service_pb2.JobRequest(worker_name=worker.name, args=echo_args("a"), uniq_key="k"),

@@ -17,7 +17,7 @@ from .status import status_of, unary
 Context = grpc.aio.ServicerContext[Any, Any]
 
 MAX_BATCH_JOBS = 1000
-"""Most requests in one EnqueueBatch call; a bound on the work one call holds up."""
+"""Maximum number of requests in one EnqueueBatch call, which bounds the work of one call."""
 
 
 class JobBatchService(job_batch_pb2_grpc.JobBatchServiceServicer):

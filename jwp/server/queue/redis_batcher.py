@@ -6,9 +6,9 @@ costs a pool checkout, a socket write and a wake-up for its reply, which
 cost more CPU than Redis spends on the command itself. A `CommandBatcher`
 collects the commands issued until the event loop next runs its callbacks
 and sends them as one pipeline without MULTI. Each caller still awaits
-its own replies, and a caller's next command is issued only after that,
-so the order of one task's commands is kept; commands of different tasks
-were never ordered.
+its own replies before it issues its next command, so the order of one
+task's commands is kept. Commands of different tasks had no order before
+either.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class CommandBatcher:
     async def execute(self, *commands: Command) -> list[Any]:
         """Queue the commands for the next pipeline and return their replies, in order.
 
-        A command that Redis answers with an error raises it here; a failed
+        A command that Redis rejects raises its error here. A failed
         connection raises its error in every caller of that pipeline.
         """
         loop = asyncio.get_running_loop()
