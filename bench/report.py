@@ -14,6 +14,8 @@ class RateRow:
     layout: str
     outcome: Throughput | str
     """The measured throughput, or why the system could not be measured."""
+    base: float | None = None
+    """Rate this row is compared with, when it is not the table's."""
 
 
 @dataclass
@@ -62,7 +64,8 @@ def rate_table(title: str, rows: list[RateRow], base: float | None, base_name: s
         if isinstance(row.outcome, str):
             lines.append(f"| {row.system} | {row.layout} | — | — | {row.outcome} | — |")
             continue
-        ratio = f"{row.outcome.rate / base:.2f}x" if base else "—"
+        row_base = row.base or base
+        ratio = f"{row.outcome.rate / row_base:.2f}x" if row_base else "—"
         lines.append(
             f"| {row.system} | {row.layout} | {row.outcome.jobs} | {row.outcome.seconds:.2f} | "
             f"{row.outcome.rate:,.0f} | {ratio} |"

@@ -119,6 +119,12 @@ async def _jwp_workloads(
             f"jwp {mode} DIRECT", jwp_client.direct_latency(client, options.direct_jobs)
         )
     if "command" in options.only:
+        # The bare loop runs right before jwp's jobs, so that both see about
+        # the same load from the rest of the machine.
+        figures["command baseline"] = await _guarded(
+            "asyncio subprocess loop",
+            subprocess_loop.run_true(options.command_jobs, deployments.COMMAND_CONCURRENCY),
+        )
         figures["command"] = await _guarded(
             f"jwp {mode} COMMAND",
             jwp_client.command_throughput(client, options.command_jobs, options.in_flight),
@@ -157,12 +163,6 @@ async def run(options: Options) -> Report:
         echo_figures = await _guarded("grpc.aio echo", _measure_echo(options))  # type: ignore[assignment]
     jwp_figures = {mode: await _jwp_figures(options, mode) for mode in options.modes}
     peer_figures = await _peer_figures(options) if "noop" in options.only else {}
-    baseline: jwp_client.Throughput | str | None = None
-    if "command" in options.only:
-        baseline = await _guarded(  # type: ignore[assignment]
-            "asyncio subprocess loop",
-            subprocess_loop.run_true(options.command_jobs, deployments.COMMAND_CONCURRENCY),
-        )
     timing: dict[str, list[float]] | str | None = None
     if "timing" in options.only:
         from . import lifecycle_timing
@@ -175,7 +175,7 @@ async def run(options: Options) -> Report:
 
     sections.add_noop(report, options, jwp_figures, peer_figures, echo_figures)
     sections.add_direct(report, options, jwp_figures, echo_figures)
-    sections.add_command(report, options, jwp_figures, baseline)
+    sections.add_command(report, options, jwp_figures)
     sections.add_timing(report, options, jwp_figures, timing)
     return report
 
