@@ -12,6 +12,16 @@ NAMESPACE = os.environ["BENCH_NAMESPACE"]
 QUEUE = f"{NAMESPACE}-arq"
 
 
+# The arq command logs two INFO lines per job by default; WARNING matches the
+# log level the other peers and jwp run with.
+LOG_CONFIG = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"arq.standard": {"level": "WARNING", "class": "logging.StreamHandler"}},
+    "loggers": {"arq": {"handlers": ["arq.standard"], "level": "WARNING"}},
+}
+
+
 async def noop(ctx: dict[str, Any]) -> int:
     return 0
 

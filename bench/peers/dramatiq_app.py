@@ -13,9 +13,9 @@ REDIS_URL = os.environ["BENCH_REDIS_URL"]
 NAMESPACE = os.environ["BENCH_NAMESPACE"]
 
 broker = RedisBroker(url=REDIS_URL, namespace=f"{NAMESPACE}-dramatiq")
-broker.add_middleware(
-    Results(backend=RedisBackend(url=REDIS_URL, namespace=f"{NAMESPACE}-dramatiq-results"))
-)
+# Result keys are hashes without the namespace, so the client deletes them itself.
+result_backend = RedisBackend(url=REDIS_URL, namespace=f"{NAMESPACE}-dramatiq-results")
+broker.add_middleware(Results(backend=result_backend))
 dramatiq.set_broker(broker)
 
 

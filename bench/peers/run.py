@@ -46,14 +46,20 @@ def _dramatiq_workers(folder: Path) -> list[Child]:
 
 
 def _dramatiq_client(jobs: int) -> Throughput:
-    from .dramatiq_app import noop
+    from .dramatiq_app import noop, result_backend
 
-    noop.send().get_result(block=True, timeout=WARM_UP_TIMEOUT_S * 1000)
+    warm_up = noop.send()
+    warm_up.get_result(block=True, timeout=WARM_UP_TIMEOUT_S * 1000)
     started = time.perf_counter()
     messages = [noop.send() for _ in range(jobs)]
     for message in messages:
         message.get_result(block=True, timeout=RESULT_TIMEOUT_S * 1000)
-    return Throughput(jobs, time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+
+    keys = [result_backend.build_message_key(message) for message in [warm_up, *messages]]
+    for start in range(0, len(keys), 1000):
+        result_backend.client.delete(*keys[start : start + 1000])
+    return Throughput(jobs, elapsed)
 
 
 def _celery_workers(folder: Path) -> list[Child]:
@@ -78,7 +84,10 @@ def _celery_client(jobs: int) -> Throughput:
 
 
 def _arq_workers(folder: Path) -> list[Child]:
-    argv = [_bin("arq"), "bench.peers.arq_app.WorkerSettings"]
+    argv = [
+        _bin("arq"), "bench.peers.arq_app.WorkerSettings",
+        "--custom-log-dict", "bench.peers.arq_app.LOG_CONFIG",
+    ]  # fmt: skip
     return [Child(f"arq {index}", argv, {}, folder / f"arq-{index}.log") for index in (1, 2)]
 
 
