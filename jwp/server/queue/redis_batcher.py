@@ -14,6 +14,7 @@ either.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class CommandBatcher:
         task = asyncio.create_task(self._send(batch), name="redis pipeline")
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
+        task.add_done_callback(functools.partial(_cancel_unanswered, batch))
 
     async def _send(self, batch: list[_Request]) -> None:
         try:
@@ -93,3 +95,14 @@ class CommandBatcher:
         """Wait for the pipelines being sent."""
         if self._sending:
             await asyncio.gather(*self._sending, return_exceptions=True)
+
+
+def _cancel_unanswered(batch: list[_Request], task: asyncio.Task[None]) -> None:
+    """Cancel the callers a pipeline task left waiting.
+
+    A task cancelled before its first step never enters `_send`, so
+    without this its callers would wait forever.
+    """
+    for request in batch:
+        if not request.future.done():
+            request.future.cancel()
