@@ -1,6 +1,7 @@
 """Lateness of scheduled jobs and drift of periodic jobs on a Standalone server.
 
-Run: `python bench/lifecycle_timing.py [--jobs 40] [--runs 15]`. It starts a
+Run: `python -m bench.lifecycle_timing [--jobs 40] [--runs 15]`
+(`python -m bench run --only timing` includes it). It starts a
 server in this process (SQLite in a temporary folder, loopback port), then
 
 - schedules `--jobs` COMMAND `true` jobs at random times 0.2-4 s ahead
@@ -32,14 +33,10 @@ from jwp.proto.jobworkerp.service import job_result_pb2 as result_service_pb2
 from jwp.server.app import JwpServer
 from jwp.server.routing import now_ms
 
+from .stats import percentile
+
 FETCH_INTERVAL_MS = 500
 PERIOD_MS = 1000
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 async def measure(jobs: int, runs: int) -> dict[str, list[float]]:

@@ -215,6 +215,10 @@ class Settings(BaseSettings):
     jwp_shutdown_grace_ms: int = Field(default=30_000, ge=0)
     """How long a stopping server waits for running jobs before cancelling them, in ms."""
 
+    jwp_uvloop: bool = False
+    """Run `jwp serve` on uvloop's event loop (`pip install 'jwp[uvloop]'`). Off by default:
+    grpc.aio does not list uvloop as a supported loop, so it is an opt-in for speed."""
+
     jwp_kill_grace_ms: int = Field(default=5_000, ge=0)
     """After SIGTERM, how long a stopped job's processes get before SIGKILL, in ms."""
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from jwp.config import Role
+
+if TYPE_CHECKING:
+    from jwp.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +70,8 @@ def serve(
         )
         raise typer.Exit(2)
     try:
-        asyncio.run(_run(settings, role))
+        with asyncio.Runner(loop_factory=_loop_factory(settings)) as runner:
+            runner.run(_run(settings, role))
     except JwpError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
@@ -126,3 +131,20 @@ def _first_error(error: object) -> str:
     first = error.errors()[0]
     location = ".".join(str(part) for part in first["loc"]).upper() or "settings"
     return f"{location}: {first['msg']}"
+
+
+def _loop_factory(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """Return uvloop's loop factory when JWP_UVLOOP is set, else None (asyncio's default)."""
+    if not settings.jwp_uvloop:
+        return None
+    from jwp.errors import JwpError
+
+    try:
+        import uvloop
+    except ImportError as error:
+        raise JwpError(
+            "JWP_UVLOOP=true needs the uvloop package; install it with "
+            "pip install 'jwp[uvloop]', or unset JWP_UVLOOP"
+        ) from error
+    logger.info("event loop: uvloop (JWP_UVLOOP)")
+    return uvloop.new_event_loop

@@ -40,7 +40,12 @@ from jwp.proto.jobworkerp.service import (
     worker_pb2,
     worker_pb2_grpc,
 )
-from jwp.proto.jwp.service import dashboard_pb2, dashboard_pb2_grpc
+from jwp.proto.jwp.service import (
+    dashboard_pb2,
+    dashboard_pb2_grpc,
+    job_batch_pb2,
+    job_batch_pb2_grpc,
+)
 from jwp.redact import redact_url
 from jwp.server.backend import QueueBackend, open_backend
 from jwp.server.dispatch.dispatcher import Dispatcher
@@ -51,6 +56,7 @@ from jwp.server.dispatch.recorder import JobRecorder
 from jwp.server.extras import ServerExtras
 from jwp.server.grpc import transport
 from jwp.server.grpc.dashboard_service import DashboardService
+from jwp.server.grpc.job_batch_service import JobBatchService
 from jwp.server.grpc.job_result_service import JobResultService
 from jwp.server.grpc.job_service import JobRestoreService, JobService, JobStatusService
 from jwp.server.grpc.runner_service import RunnerService
@@ -86,6 +92,7 @@ SERVICE_NAMES = (
     job_pb2.DESCRIPTOR.services_by_name["JobRestoreService"].full_name,
     job_result_pb2.DESCRIPTOR.services_by_name["JobResultService"].full_name,
     dashboard_pb2.DESCRIPTOR.services_by_name["DashboardService"].full_name,
+    job_batch_pb2.DESCRIPTOR.services_by_name["JobBatchService"].full_name,
 )
 
 
@@ -409,6 +416,9 @@ class JwpServer:
             WorkerService(components.workers, components.queue.served_channels), server
         )
         job_pb2_grpc.add_JobServiceServicer_to_server(JobService(components.jobs), server)
+        job_batch_pb2_grpc.add_JobBatchServiceServicer_to_server(
+            JobBatchService(components.jobs), server
+        )
         job_pb2_grpc.add_JobStatusServiceServicer_to_server(
             JobStatusService(components.jobs), server
         )

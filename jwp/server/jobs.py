@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from jwp.config import DEFAULT_CHANNEL, Settings
 from jwp.errors import (
     InvalidArgumentError,
+    JwpError,
     ResourceExhaustedError,
     ShuttingDownError,
     WaitTimeoutError,
@@ -118,6 +119,44 @@ class JobManager:
             await on_placed(job.id.value)
         logger.debug("job %d enqueued for worker %r", job.id.value, worker.data.name)
         return EnqueueOutcome(job_id=job.id.value, result=None)
+
+    async def enqueue_batch(
+        self, requests: Sequence[job_service_pb2.JobRequest], metadata: Mapping[str, str]
+    ) -> list[int | JwpError]:
+        """Validate and place several jobs, and return per request its job id or its error.
+
+        Each request is checked as `enqueue` checks it, and a DIRECT worker
+        is rejected because nobody waits for the result. The accepted jobs
+        are placed together, so immediate jobs cost one queue round trip.
+        """
+        if not self.accepting:
+            raise ShuttingDownError("the server is shutting down and takes no new jobs; retry")
+        outcomes: list[int | JwpError] = []
+        admitted: list[tuple[int, job_pb2.Job, worker_pb2.Worker]] = []
+        for index, request in enumerate(requests):
+            try:
+                job, worker = await self._admit(request, metadata, streaming=False)
+            except JwpError as error:
+                outcomes.append(error)
+                continue
+            if worker.data.response_type == common_pb2.DIRECT:
+                outcomes.append(
+                    InvalidArgumentError(
+                        f"worker {worker.data.name!r} is DIRECT, and a batch does not wait for "
+                        "results; enqueue its jobs with JobService.Enqueue"
+                    )
+                )
+                continue
+            outcomes.append(job.id.value)
+            admitted.append((index, job, worker))
+
+        placed = await self._router.place_new([(job, worker) for _, job, worker in admitted])
+        for (index, job, worker), rejection in zip(admitted, placed, strict=True):
+            if rejection is not None:
+                outcomes[index] = rejection
+            else:
+                logger.debug("job %d enqueued for worker %r", job.id.value, worker.data.name)
+        return outcomes
 
     @contextlib.asynccontextmanager
     async def enqueue_for_stream(

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from jwp.errors import InfrastructureError
+from jwp.errors import AlreadyExistsError, InfrastructureError, JwpError
 from jwp.proto.jobworkerp.data import common_pb2, job_pb2, worker_pb2
 from jwp.server.dispatch.run import channel_of
 from jwp.server.queue import JobQueue, JobStatusMap
@@ -112,6 +112,45 @@ class JobRouter:
             logger.warning(
                 "job %d: removing the status of a failed enqueue failed: %s", job_id, error
             )
+
+    async def place_new(
+        self, pairs: Sequence[tuple[job_pb2.Job, worker_pb2.Worker]]
+    ) -> list[JwpError | None]:
+        """Place new jobs like `place`, and return per job None or the error that kept it out.
+
+        Jobs bound only for an immediate queue get their PENDING statuses in
+        one call and are pushed in one call. Jobs that need an RDB row are
+        placed one by one. An infrastructure error raises for the whole
+        call, and the jobs placed before it stay placed.
+        """
+        outcomes: list[JwpError | None] = [None] * len(pairs)
+        queued: list[int] = []
+        for index, (job, worker) in enumerate(pairs):
+            if self.placement(job, worker).row:
+                try:
+                    await self.place(job, worker, replace=False)
+                except AlreadyExistsError as error:
+                    outcomes[index] = error
+            else:
+                queued.append(index)
+        if not queued:
+            return outcomes
+
+        job_ids = [pairs[index][0].id.value for index in queued]
+        await self._statuses.set_many(job_ids, common_pb2.PENDING)
+        try:
+            pushed = await self._queue.push_many(
+                [(pairs[index][0], channel_of(pairs[index][1])) for index in queued]
+            )
+        except BaseException:
+            for job_id in job_ids:
+                await self._statuses.delete(job_id)
+            raise
+        for index, conflict in zip(queued, pushed, strict=True):
+            if conflict is not None:
+                outcomes[index] = conflict
+                await self._statuses.delete(pairs[index][0].id.value)
+        return outcomes
 
     async def store_row(self, job: job_pb2.Job, *, replace: bool) -> None:
         if replace:

@@ -16,6 +16,7 @@ from jwp.proto.jobworkerp.service import job_pb2
 from jwp.proto.jobworkerp.service import job_result_pb2 as result_service_pb2
 from jwp.proto.jobworkerp.service import runner_pb2 as runner_service_pb2
 from jwp.proto.jobworkerp.service import worker_pb2 as worker_service_pb2
+from jwp.proto.jwp.service import job_batch_pb2
 
 CALL_TIMEOUT_S = 5.0
 # RPCs that wait for results or run forever get a short client deadline.
@@ -52,6 +53,7 @@ SERVICES = [
     job_pb2.DESCRIPTOR.services_by_name["JobStatusService"],
     job_pb2.DESCRIPTOR.services_by_name["JobRestoreService"],
     result_service_pb2.DESCRIPTOR.services_by_name["JobResultService"],
+    job_batch_pb2.DESCRIPTOR.services_by_name["JobBatchService"],
     health_pb2.DESCRIPTOR.services_by_name["Health"],
     reflection_pb2.DESCRIPTOR.services_by_name["ServerReflection"],
 ]

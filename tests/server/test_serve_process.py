@@ -481,3 +481,28 @@ async def _pending_jobs_survive_sigkill_without_restart(tmp_path: Path) -> None:
         await stubs.channel.close()
     finally:
         process.kill()
+
+
+async def test_serve_runs_jobs_on_uvloop(tmp_path: Path) -> None:
+    pytest.importorskip("uvloop")
+    process = ServerProcess(tmp_path, {**clean_env(), "JWP_UVLOOP": "true"})
+    await asyncio.to_thread(process.start)
+    try:
+        stubs = await connect(process)
+        await stubs.workers.Create(
+            worker_pb2.WorkerData(
+                name="echo",
+                runner_id=runner_pb2.RunnerId(value=common_pb2.RunnerType.COMMAND),
+                response_type=common_pb2.DIRECT,
+            )
+        )
+        response = await stubs.jobs.Enqueue(
+            job_service_pb2.JobRequest(worker_name="echo", args=command_args("echo", "uv"))
+        )
+        await stubs.channel.close()
+    finally:
+        code = await asyncio.to_thread(process.stop)
+
+    assert "event loop: uvloop" in process.text()
+    assert response.result.data.status == common_pb2.SUCCESS
+    assert code == 0

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from jwp.errors import AlreadyExistsError
 from jwp.proto.jobworkerp.data import common_pb2, job_pb2, job_result_pb2
 
 
@@ -35,6 +36,24 @@ class JobQueue(abc.ABC):
     @abc.abstractmethod
     async def push(self, job: job_pb2.Job, channel: str) -> None:
         """Append a job to its channel at the job's priority."""
+
+    async def push_many(
+        self, jobs: Sequence[tuple[job_pb2.Job, str]]
+    ) -> list[AlreadyExistsError | None]:
+        """Push (job, channel) pairs in order; return per job None or its uniq_key conflict.
+
+        Any other error raises for the whole call, and then some of the jobs
+        may be queued. Implementations may send all jobs in one round trip.
+        """
+        outcomes: list[AlreadyExistsError | None] = []
+        for job, channel in jobs:
+            try:
+                await self.push(job, channel)
+            except AlreadyExistsError as error:
+                outcomes.append(error)
+            else:
+                outcomes.append(None)
+        return outcomes
 
     @abc.abstractmethod
     async def fetch(self, channel: str, max_jobs: int, timeout_s: float) -> list[QueuedJob]:
@@ -89,6 +108,11 @@ class JobStatusMap(abc.ABC):
 
     @abc.abstractmethod
     async def set(self, job_id: int, status: int) -> None: ...
+
+    async def set_many(self, job_ids: Sequence[int], status: int) -> None:
+        """Set the same status for several jobs; implementations may do it in one call."""
+        for job_id in job_ids:
+            await self.set(job_id, status)
 
     @abc.abstractmethod
     async def get(self, job_id: int) -> int | None: ...

@@ -24,6 +24,7 @@ from jwp.errors import QueueUnavailableError, WaitTimeoutError
 from jwp.proto.jobworkerp.data import common_pb2, job_result_pb2
 
 from .base import ClusterEvents, EventHandler, ResultBus, StreamSubscription, Subscription
+from .redis_batcher import Command, CommandBatcher
 from .redis_client import RedisHealth, as_bytes
 from .redis_keys import RedisKeys
 
@@ -312,6 +313,7 @@ class RedisResultBus(ResultBus):
         self._health = health
         self._subscriber = subscriber
         self._remember_s = remember_s
+        self._batcher = CommandBatcher(client)
 
     @contextlib.asynccontextmanager
     async def expect_direct(self, job_id: int) -> AsyncIterator[Subscription]:
@@ -335,12 +337,15 @@ class RedisResultBus(ResultBus):
         encoded = result.SerializeToString()
         worker_channel = self._keys.worker_results_channel(result.data.worker_id.value)
         action = f"publish the result of job {job_id}"
-        async with self._health.guard(action), self._client.pipeline(transaction=False) as pipe:
-            if remember:
-                pipe.setex(self._keys.latest_result(job_id), self._remember_s, encoded)
-            pipe.publish(self._keys.job_results_channel(job_id), encoded)
-            pipe.publish(worker_channel, encoded)
-            await pipe.execute()
+        commands: list[Command] = []
+        if remember:
+            latest = self._keys.latest_result(job_id)
+            commands.append(lambda pipe: pipe.setex(latest, self._remember_s, encoded))
+        job_channel = self._keys.job_results_channel(job_id)
+        commands.append(lambda pipe: pipe.publish(job_channel, encoded))
+        commands.append(lambda pipe: pipe.publish(worker_channel, encoded))
+        async with self._health.guard(action):
+            await self._batcher.execute(*commands)
 
     async def find_latest(self, job_id: int) -> job_result_pb2.JobResult | None:
         async with self._health.guard(f"read the latest result of job {job_id}"):

@@ -23,6 +23,7 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ from jwp.errors import AlreadyExistsError, QueueUnavailableError
 from jwp.proto.jobworkerp.data import common_pb2, job_pb2
 
 from .base import JobQueue, JobStatusMap, QueuedJob
+from .redis_batcher import CommandBatcher
 from .redis_client import RedisHealth, as_bytes, as_text
 from .redis_keys import PRIORITIES, RedisKeys
 
@@ -165,6 +167,7 @@ class RedisJobQueue(JobQueue):
         self._lease_ms = lease_ms
         self.process_id = new_process_id()
         self._processing = keys.processing(self.process_id)
+        self._batcher = CommandBatcher(client)
         self._push = client.register_script(PUSH_SCRIPT)
         self._fetch = client.register_script(FETCH_SCRIPT)
         self._complete = client.register_script(COMPLETE_SCRIPT)
@@ -213,24 +216,42 @@ class RedisJobQueue(JobQueue):
             )
 
     async def push(self, job: job_pb2.Job, channel: str) -> None:
+        keys, args = self._push_arguments(job, channel)
+        async with self._health.guard(f"queue job {job.id.value}"):
+            pushed = await self._push(keys=keys, args=args)
+        if not pushed:
+            raise _uniq_key_held(job)
+
+    async def push_many(
+        self, jobs: Sequence[tuple[job_pb2.Job, str]]
+    ) -> list[AlreadyExistsError | None]:
+        """Push every job in one MULTI/EXEC transaction: one round trip, all or none applied."""
+        if not jobs:
+            return []
+        async with (
+            self._health.guard(f"queue {len(jobs)} jobs"),
+            self._client.pipeline(transaction=True) as pipeline,
+        ):
+            for job, channel in jobs:
+                keys, args = self._push_arguments(job, channel)
+                await self._push(keys=keys, args=args, client=pipeline)
+            replies = await pipeline.execute()
+        return [
+            None if pushed else _uniq_key_held(job)
+            for (job, _), pushed in zip(jobs, replies, strict=True)
+        ]
+
+    def _push_arguments(
+        self, job: job_pb2.Job, channel: str
+    ) -> tuple[list[str], list[bytes | str | int]]:
         keys = [
             self._keys.queue(_priority_of(job), channel),
             self._keys.wake(channel),
             self._keys.channels,
         ]
-        uniq_key = job.data.uniq_key if job.data.HasField("uniq_key") else None
-        if uniq_key is not None:
-            keys.append(self._keys.uniq(uniq_key))
-        async with self._health.guard(f"queue job {job.id.value}"):
-            pushed = await self._push(
-                keys=keys,
-                args=[job.SerializeToString(), channel, job.id.value, MAX_WAKE_TOKENS],
-            )
-        if not pushed:
-            raise AlreadyExistsError(
-                f"a pending job with uniq_key {uniq_key!r} is already queued; wait for it to "
-                "finish, delete it, or use another key"
-            )
+        if job.data.HasField("uniq_key"):
+            keys.append(self._keys.uniq(job.data.uniq_key))
+        return keys, [job.SerializeToString(), channel, job.id.value, MAX_WAKE_TOKENS]
 
     async def fetch(self, channel: str, max_jobs: int, timeout_s: float) -> list[QueuedJob]:
         """Take up to `max_jobs` jobs; block on the channel's wake list while it is empty.
@@ -278,8 +299,11 @@ class RedisJobQueue(JobQueue):
         keys = [self._processing]
         if job.data.HasField("uniq_key"):
             keys.append(self._keys.uniq(job.data.uniq_key))
+        args: list[str | int] = [_token_of(queued), job.id.value]
         async with self._health.guard(f"complete job {job.id.value}"):
-            await self._complete(keys=keys, args=[_token_of(queued), job.id.value])
+            await self._batcher.execute(
+                lambda pipeline: self._complete(keys=keys, args=args, client=pipeline)
+            )
 
     async def put_back(self, queued: QueuedJob) -> None:
         await self._return_job(queued, queued.job, head=True)
@@ -453,10 +477,21 @@ class RedisJobStatusMap(JobStatusMap):
         self._client = client
         self._key = keys.job_status
         self._health = health
+        self._batcher = CommandBatcher(client)
 
     async def set(self, job_id: int, status: int) -> None:
         async with self._health.guard(f"set status of job {job_id}"):
-            await self._client.hset(self._key, str(job_id), str(status))
+            await self._batcher.execute(
+                lambda pipeline: pipeline.hset(self._key, str(job_id), str(status))
+            )
+
+    async def set_many(self, job_ids: Sequence[int], status: int) -> None:
+        if not job_ids:
+            return
+        async with self._health.guard(f"set status of {len(job_ids)} jobs"):
+            await self._client.hset(
+                self._key, mapping={str(job_id): str(status) for job_id in job_ids}
+            )
 
     async def get(self, job_id: int) -> int | None:
         async with self._health.guard(f"read status of job {job_id}"):
@@ -465,12 +500,19 @@ class RedisJobStatusMap(JobStatusMap):
 
     async def delete(self, job_id: int) -> None:
         async with self._health.guard(f"delete status of job {job_id}"):
-            await self._client.hdel(self._key, str(job_id))
+            await self._batcher.execute(lambda pipeline: pipeline.hdel(self._key, str(job_id)))
 
     async def find_all(self) -> dict[int, int]:
         async with self._health.guard("list job statuses"):
             entries = await self._client.hgetall(self._key)
         return {int(job_id): int(status) for job_id, status in entries.items()}
+
+
+def _uniq_key_held(job: job_pb2.Job) -> AlreadyExistsError:
+    return AlreadyExistsError(
+        f"a pending job with uniq_key {job.data.uniq_key!r} is already queued; wait for it "
+        "to finish, delete it, or use another key"
+    )
 
 
 def _priority_of(job: job_pb2.Job) -> int:
