@@ -137,6 +137,17 @@ def test_worker_create_rejected_by_server(cli: Cli) -> None:
     assert "periodic_interval" in message
 
 
+def test_worker_create_rejects_bad_http_base_url(cli: Cli) -> None:
+    message = cli.error(
+        "worker", "create", "--name", "H", "--runner-id", "2",
+        "--settings", '{"base_url":"not a url"}', expect=1,
+    )  # fmt: skip
+
+    assert "INVALID_ARGUMENT" in message
+    assert "runner_settings.base_url 'not a url' is not an absolute http or https URL" in message
+    assert cli.json("worker", "count")["total"] == 0
+
+
 def test_worker_create_missing_name(cli: Cli) -> None:
     message = cli.error("worker", "create", "--runner-id", "1", expect=2)
 
