@@ -143,7 +143,8 @@ def enqueue_for_stream(
     The runner must stream (output type STREAMING or BOTH, e.g. COMMAND: one
     chunk per output line). Chunks are decoded with the runner's result schema.
     With --json each chunk is a line {"chunk": ...} and the last line is
-    {"result": ...}.
+    {"result": ...}. The job id goes to stderr as soon as the server has
+    queued the job, so `jwp job delete --id` can cancel it from elsewhere.
     """
     from .client import connect
     from .convert import Lookups
@@ -155,7 +156,7 @@ def enqueue_for_stream(
         runner = lookups.runner_of_worker_id(request.worker_id.value)
         _warn_if_wait_cannot_end(lookups, request.worker_id.value, streamed=True)
         stream = api.enqueue_for_stream(request)
-        print_output_stream(stream, runner, lookups, json_mode=json_output)
+        print_output_stream(stream, runner, lookups, json_mode=json_output, announce_job_id=True)
 
 
 def _warn_if_wait_cannot_end(lookups: Lookups, worker_id: int, *, streamed: bool) -> None:

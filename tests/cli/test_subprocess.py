@@ -221,6 +221,8 @@ def test_ctrl_c_while_waiting_names_job(server_process: ServerProcess, command: 
     assert "does not run channel 'nobody-serves-this'" in warning
     assert "Stop waiting with Ctrl+C" in warning
     assert exit_code == 130
+    if command == "enqueue-for-stream":
+        assert stderr.next_line().startswith(f"job id: {job_id} ")
     message = stderr.next_line()
     assert message.startswith(f"error: stopped waiting for job {job_id};")
     assert f"jwp job delete --id {job_id}" in message
