@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import enum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .options import INT64_MAX, INT64_MIN, JsonOutput, Limit, Offset, check_name
+from .options import (
+    FILE_VALUE_HELP,
+    INT64_MAX,
+    INT64_MIN,
+    JsonOutput,
+    Limit,
+    Offset,
+    check_name,
+    read_text_option,
+)
 
 app = typer.Typer(
     name="runner",
@@ -112,7 +120,7 @@ def create(
             help="MCP_SERVER: the server's transport in TOML, JSON or YAML, e.g. "
             "'protocol = \"stdio\"' plus command and args, or protocol sse / streamable-http "
             "plus url. PLUGIN: the path of the plugin's .py file or package folder, as the "
-            "server sees it. @FILE reads the definition from FILE.",
+            "server sees it. " + FILE_VALUE_HELP,
         ),
     ],
     description: Annotated[
@@ -150,17 +158,10 @@ def _read_definition(value: str) -> str:
     """Return `--definition`, or the text of the file that `@FILE` names."""
     from .errors import InputError
 
-    if not value.startswith("@"):
-        if not value.strip():
-            raise InputError("--definition is empty; give the definition, or @FILE to read it")
-        return value
-    path = Path(value[1:]).expanduser()
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise InputError(
-            f"cannot read --definition file {str(path)!r}: {error.strerror or error}"
-        ) from None
+    definition = read_text_option(value, "--definition")
+    if not definition.strip():
+        raise InputError("--definition is empty; give the definition, or @FILE to read it")
+    return definition
 
 
 @app.command("delete")

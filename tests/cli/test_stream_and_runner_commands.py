@@ -155,6 +155,18 @@ def test_enqueue_for_stream_json(cli: Cli) -> None:
     assert final["request_streaming"] is True  # type: ignore[index]
 
 
+def test_enqueue_for_stream_args_from_file(cli: Cli, tmp_path: Path) -> None:
+    cli.create_worker("Echo", "--response-type", "DIRECT")
+    path = tmp_path / "args.json"
+    path.write_text(ECHO_ARGS, encoding="utf-8")
+
+    result = cli("job", "enqueue-for-stream", "-w", "Echo", "-a", f"@{path}", "--json")
+
+    records = json_lines(result.stdout)
+    assert records[0] == {"chunk": {"stdout": "Hello World"}}
+    assert records[-1]["result"]["status"] == "SUCCESS"  # type: ignore[index]
+
+
 def test_enqueue_for_stream_plugin_characters(cli: Cli) -> None:
     runner_id = cli.json(
         "runner", "create", "-n", "Greeter", "-r", "PLUGIN", "--definition", str(HELLO_PLUGIN)

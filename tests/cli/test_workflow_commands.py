@@ -134,6 +134,31 @@ def test_enqueue_workflow_prints_output_and_cleans_up(cli: Cli, tmp_path: Path) 
     assert worker_names(cli) == []
 
 
+INPUT_WORKFLOW = HEADER + textwrap.dedent(
+    """
+    do:
+      - keep: {set: {got: "${.}"}}
+    """
+)
+
+
+def test_enqueue_workflow_input_from_file(cli: Cli, tmp_path: Path) -> None:
+    path = write(tmp_path / "input.yaml", INPUT_WORKFLOW)
+    input_path = write(tmp_path / "input.json", '{"who": "file"}\n')
+
+    result = cli.json("job", "enqueue-workflow", "-i", f"@{input_path}", "-w", str(path))
+
+    assert result["output"] == {"got": {"who": "file"}}
+
+
+def test_enqueue_workflow_input_double_at(cli: Cli, tmp_path: Path) -> None:
+    path = write(tmp_path / "input.yaml", INPUT_WORKFLOW)
+
+    result = cli.json("job", "enqueue-workflow", "-i", "@@home", "-w", str(path))
+
+    assert result["output"] == {"got": "@home"}
+
+
 def test_enqueue_workflow_card_output(cli: Cli, tmp_path: Path) -> None:
     path = write(tmp_path / "echo.yaml", ECHO_WORKFLOW)
     result = cli(
