@@ -58,20 +58,38 @@ def list_runners(
     Output(json_mode=json_output).items(records, runner_table(records), "runners")
 
 
-@app.command("find")
-def find(ctx: typer.Context, runner_id: RunnerIdOption, json_output: JsonOutput = False) -> None:
-    """Show one runner with the proto texts of its settings, args and result schemas."""
-    from .client import connect
-    from .errors import ServerError
-    from .output import Output, runner_card
-    from .records import runner_record
+RunnerNameOption = Annotated[
+    str | None, typer.Option("--name", "-n", help="Runner name, e.g. COMMAND.")
+]
 
-    with connect(ctx) as api:
-        runner = api.find_runner(runner_id)
-    if runner is None:
-        raise ServerError(f"runner {runner_id} not found; list runners with `jwp runner list`")
-    record = runner_record(runner)
-    Output(json_mode=json_output).item(record, runner_card(record))
+
+@app.command("find")
+def find(
+    ctx: typer.Context,
+    runner_id: Annotated[
+        int | None,
+        typer.Option(
+            "--id",
+            "-i",
+            min=INT64_MIN,
+            max=INT64_MAX,
+            help="Runner id (see `jwp runner list`); give either --id or --name.",
+        ),
+    ] = None,
+    name: RunnerNameOption = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Show one runner, found by --id or --name, with the proto texts of its schemas."""
+    from .errors import InputError
+
+    if runner_id is not None and name is not None:
+        raise InputError("give either --id or --name, not both")
+    if name is not None:
+        _show_runner(ctx, name, json_output)
+        return
+    if runner_id is None:
+        raise InputError("give the runner's --id or --name; list runners with `jwp runner list`")
+    _show_runner(ctx, runner_id, json_output)
 
 
 @app.command("find-by-name")
@@ -81,15 +99,24 @@ def find_by_name(
     json_output: JsonOutput = False,
 ) -> None:
     """Show one runner, found by name, with the proto texts of its schemas."""
+    _show_runner(ctx, name, json_output)
+
+
+def _show_runner(ctx: typer.Context, reference: int | str, json_output: bool) -> None:
+    """Print the runner with the id (an int) or the name (a str) `reference`."""
     from .client import connect
     from .errors import ServerError
     from .output import Output, runner_card
     from .records import runner_record
 
     with connect(ctx) as api:
-        runner = api.find_runner_by_name(name)
+        if isinstance(reference, str):
+            runner = api.find_runner_by_name(reference)
+        else:
+            runner = api.find_runner(reference)
     if runner is None:
-        raise ServerError(f"runner {name!r} not found; list runners with `jwp runner list`")
+        shown = repr(reference) if isinstance(reference, str) else str(reference)
+        raise ServerError(f"runner {shown} not found; list runners with `jwp runner list`")
     record = runner_record(runner)
     Output(json_mode=json_output).item(record, runner_card(record))
 
