@@ -24,7 +24,8 @@ JSON_HELP = (
     "Print JSON on stdout instead of tables: one document (a list for list commands, one "
     "object per line for listen-by-worker). "
     "Ids are strings, times are epoch milliseconds, enums are names, and args, settings "
-    "and outputs are decoded with the runner's schemas (proto field names)."
+    "and outputs are decoded with the runner's schemas (proto field names). Outputs keep "
+    "fields that hold their default value, such as a workflow status of Completed."
 )
 
 JsonOutput = Annotated[bool, typer.Option("--json", help=JSON_HELP)]

@@ -47,7 +47,7 @@ def print_output_stream(
             # The `end` item, and the empty item of a finished job, carry no output.
             if not item.HasField("data"):
                 continue
-            chunk = decode_payload(proto_text, item.data)
+            chunk = decode_payload(proto_text, item.data, include_defaults=True)
             if output.json_mode:
                 output.json_line({"chunk": chunk})
             else:
