@@ -292,11 +292,16 @@ def decode_message(proto_text: str, data: bytes, *, label: str = "value") -> Mes
 
 
 def message_bytes_to_dict(
-    proto_text: str, data: bytes, *, label: str = "value"
+    proto_text: str, data: bytes, *, label: str = "value", include_defaults: bool = False
 ) -> dict[str, Any] | str:
     """Decode bytes into a JSON-compatible dict, with the declared field names.
 
-    Fields that are unset or hold their default value are left out.
+    Fields that are unset or hold their default value are left out, unless
+    `include_defaults` is set: then every field without presence tracking
+    (a plain proto3 scalar or enum, a list, a map) is included, because
+    proto3 cannot tell its default from a value that was sent, e.g. a
+    WorkflowResult status of Completed (0). Unset `optional` fields and
+    messages are still left out.
 
     Returns:
         The dict, or the bytes as text (invalid UTF-8 replaced with U+FFFD)
@@ -312,6 +317,7 @@ def message_bytes_to_dict(
     result: dict[str, Any] = json_format.MessageToDict(
         message,
         preserving_proto_field_name=True,
+        always_print_fields_with_no_presence=include_defaults,
         descriptor_pool=_pool_of(message),
     )
     return result

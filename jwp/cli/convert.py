@@ -140,17 +140,18 @@ def _encode(runner: runner_pb2.Runner, proto_text: str, json_text: str, option: 
         raise InputError(message) from None
 
 
-def decode_payload(proto_text: str | None, data: bytes) -> Any:
+def decode_payload(proto_text: str | None, data: bytes, *, include_defaults: bool = False) -> Any:
     """Decode bytes into a JSON value with a schema text.
 
     Returns a dict with the declared field names, the text of raw bytes when
     the schema is empty, or `{"base64": ..., "error": ...}` when the schema is
-    unknown (None) or the bytes do not match it.
+    unknown (None) or the bytes do not match it. `include_defaults` keeps
+    fields that hold their proto3 default (see `schema.message_bytes_to_dict`).
     """
     if proto_text is None:
         return {"base64": base64.b64encode(data).decode("ascii")}
     try:
-        return schema.message_bytes_to_dict(proto_text, data)
+        return schema.message_bytes_to_dict(proto_text, data, include_defaults=include_defaults)
     except schema.SchemaError as error:
         return {"base64": base64.b64encode(data).decode("ascii"), "error": str(error)}
 
@@ -168,7 +169,9 @@ def args_of(args: bytes, runner: runner_pb2.Runner | None) -> Any:
 def output_of(result: job_result_pb2.JobResult, runner: runner_pb2.Runner | None) -> Any:
     """Decode a result's output: the runner's result message on SUCCESS, else the error text.
 
-    Returns None when the result has no output, as after a streamed run.
+    Fields that hold their default value are kept, so a workflow's status
+    Completed (0) shows. Returns None when the result has no output, as after
+    a streamed run.
     """
     if not result.data.HasField("output"):
         return None
@@ -176,4 +179,4 @@ def output_of(result: job_result_pb2.JobResult, runner: runner_pb2.Runner | None
     if result.data.status != common_pb2.SUCCESS:
         return data.decode("utf-8", errors="replace")
     proto_text = runner.data.result_output_proto if runner is not None else None
-    return decode_payload(proto_text, data)
+    return decode_payload(proto_text, data, include_defaults=True)

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .options import INT64_MAX, WORKER_REF_HELP, JsonOutput, Limit, Offset
+from .options import (
+    FILE_VALUE_HELP,
+    INT64_MAX,
+    WORKER_REF_HELP,
+    JsonOutput,
+    Limit,
+    Offset,
+    read_text_option,
+)
 
 if TYPE_CHECKING:
     from jwp.proto.jobworkerp.service import job_pb2 as job_service_pb2
@@ -48,7 +56,7 @@ ArgsOption = Annotated[
         "-a",
         help="Job args as JSON, converted with the runner's args schema (see `jwp runner "
         'find`), e.g. \'{"command":"echo","args":["Hello"]}\' for COMMAND. For a runner '
-        "without an args schema the text is sent as is.",
+        "without an args schema the text is sent as is. " + FILE_VALUE_HELP,
     ),
 ]
 UniqueKeyOption = Annotated[
@@ -104,6 +112,7 @@ def enqueue(
     from .output import Output, result_card
     from .records import job_result_record
 
+    args = read_text_option(args, "--args")
     with connect(ctx) as api:
         lookups = Lookups(api)
         request = _job_request(lookups, worker, args, unique_key, run_after_time, priority, timeout)
@@ -143,19 +152,21 @@ def enqueue_for_stream(
     The runner must stream (output type STREAMING or BOTH, e.g. COMMAND: one
     chunk per output line). Chunks are decoded with the runner's result schema.
     With --json each chunk is a line {"chunk": ...} and the last line is
-    {"result": ...}.
+    {"result": ...}. The job id goes to stderr as soon as the server has
+    queued the job, so `jwp job delete --id` can cancel it from elsewhere.
     """
     from .client import connect
     from .convert import Lookups
     from .streams import print_output_stream
 
+    args = read_text_option(args, "--args")
     with connect(ctx) as api:
         lookups = Lookups(api)
         request = _job_request(lookups, worker, args, unique_key, run_after_time, priority, timeout)
         runner = lookups.runner_of_worker_id(request.worker_id.value)
         _warn_if_wait_cannot_end(lookups, request.worker_id.value, streamed=True)
         stream = api.enqueue_for_stream(request)
-        print_output_stream(stream, runner, lookups, json_mode=json_output)
+        print_output_stream(stream, runner, lookups, json_mode=json_output, announce_job_id=True)
 
 
 def _warn_if_wait_cannot_end(lookups: Lookups, worker_id: int, *, streamed: bool) -> None:

@@ -6,6 +6,8 @@ and Rich parts are imported inside the commands.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,7 +24,8 @@ JSON_HELP = (
     "Print JSON on stdout instead of tables: one document (a list for list commands, one "
     "object per line for listen-by-worker). "
     "Ids are strings, times are epoch milliseconds, enums are names, and args, settings "
-    "and outputs are decoded with the runner's schemas (proto field names)."
+    "and outputs are decoded with the runner's schemas (proto field names). Outputs keep "
+    "fields that hold their default value, such as a workflow status of Completed."
 )
 
 JsonOutput = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
@@ -47,6 +50,51 @@ def is_ascii_digits(text: str) -> bool:
     `int` rejects, and `１`, which `int` reads as 1.
     """
     return text.isascii() and text.isdigit()
+
+
+FILE_VALUE_HELP = (
+    "@FILE reads the value from FILE and @- from stdin, for values longer than a command "
+    "line may be; @@ at the start stands for a literal @."
+)
+
+
+def read_text_option(value: str, option: str) -> str:
+    """Return the text of `option`: `value` itself, or what `@FILE` or `@-` (stdin) contains.
+
+    The file's text is used as is, trailing newline included. `@@text`
+    gives the literal `@text`.
+
+    Raises:
+        InputError: The file or stdin cannot be read or is not UTF-8 text.
+    """
+    from .errors import InputError
+
+    if not value.startswith("@"):
+        return value
+    if value.startswith("@@"):
+        return value[1:]
+    source = value[1:]
+    if not source:
+        raise InputError(f"{option} @ names no file; give @FILE, or @- to read stdin")
+    if source == "-":
+        name = "stdin"
+        try:
+            data = sys.stdin.buffer.read()
+        except OSError as error:
+            raise InputError(f"cannot read {option} from stdin: {error}") from None
+    else:
+        path = Path(source).expanduser()
+        name = f"file {str(path)!r}"
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise InputError(f"cannot read {option} {name}: {error.strerror or error}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{option} {name} is not UTF-8 text: invalid byte at offset {error.start}"
+        ) from None
 
 
 WORKER_REF_HELP = (

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import enum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .options import INT64_MAX, INT64_MIN, JsonOutput, Limit, Offset, check_name
+from .options import (
+    FILE_VALUE_HELP,
+    INT64_MAX,
+    INT64_MIN,
+    JsonOutput,
+    Limit,
+    Offset,
+    check_name,
+    read_text_option,
+)
 
 app = typer.Typer(
     name="runner",
@@ -50,20 +58,38 @@ def list_runners(
     Output(json_mode=json_output).items(records, runner_table(records), "runners")
 
 
-@app.command("find")
-def find(ctx: typer.Context, runner_id: RunnerIdOption, json_output: JsonOutput = False) -> None:
-    """Show one runner with the proto texts of its settings, args and result schemas."""
-    from .client import connect
-    from .errors import ServerError
-    from .output import Output, runner_card
-    from .records import runner_record
+RunnerNameOption = Annotated[
+    str | None, typer.Option("--name", "-n", help="Runner name, e.g. COMMAND.")
+]
 
-    with connect(ctx) as api:
-        runner = api.find_runner(runner_id)
-    if runner is None:
-        raise ServerError(f"runner {runner_id} not found; list runners with `jwp runner list`")
-    record = runner_record(runner)
-    Output(json_mode=json_output).item(record, runner_card(record))
+
+@app.command("find")
+def find(
+    ctx: typer.Context,
+    runner_id: Annotated[
+        int | None,
+        typer.Option(
+            "--id",
+            "-i",
+            min=INT64_MIN,
+            max=INT64_MAX,
+            help="Runner id (see `jwp runner list`); give either --id or --name.",
+        ),
+    ] = None,
+    name: RunnerNameOption = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Show one runner, found by --id or --name, with the proto texts of its schemas."""
+    from .errors import InputError
+
+    if runner_id is not None and name is not None:
+        raise InputError("give either --id or --name, not both")
+    if name is not None:
+        _show_runner(ctx, name, json_output)
+        return
+    if runner_id is None:
+        raise InputError("give the runner's --id or --name; list runners with `jwp runner list`")
+    _show_runner(ctx, runner_id, json_output)
 
 
 @app.command("find-by-name")
@@ -73,15 +99,24 @@ def find_by_name(
     json_output: JsonOutput = False,
 ) -> None:
     """Show one runner, found by name, with the proto texts of its schemas."""
+    _show_runner(ctx, name, json_output)
+
+
+def _show_runner(ctx: typer.Context, reference: int | str, json_output: bool) -> None:
+    """Print the runner with the id (an int) or the name (a str) `reference`."""
     from .client import connect
     from .errors import ServerError
     from .output import Output, runner_card
     from .records import runner_record
 
     with connect(ctx) as api:
-        runner = api.find_runner_by_name(name)
+        if isinstance(reference, str):
+            runner = api.find_runner_by_name(reference)
+        else:
+            runner = api.find_runner(reference)
     if runner is None:
-        raise ServerError(f"runner {name!r} not found; list runners with `jwp runner list`")
+        shown = repr(reference) if isinstance(reference, str) else str(reference)
+        raise ServerError(f"runner {shown} not found; list runners with `jwp runner list`")
     record = runner_record(runner)
     Output(json_mode=json_output).item(record, runner_card(record))
 
@@ -112,7 +147,7 @@ def create(
             help="MCP_SERVER: the server's transport in TOML, JSON or YAML, e.g. "
             "'protocol = \"stdio\"' plus command and args, or protocol sse / streamable-http "
             "plus url. PLUGIN: the path of the plugin's .py file or package folder, as the "
-            "server sees it. @FILE reads the definition from FILE.",
+            "server sees it. " + FILE_VALUE_HELP,
         ),
     ],
     description: Annotated[
@@ -150,17 +185,10 @@ def _read_definition(value: str) -> str:
     """Return `--definition`, or the text of the file that `@FILE` names."""
     from .errors import InputError
 
-    if not value.startswith("@"):
-        if not value.strip():
-            raise InputError("--definition is empty; give the definition, or @FILE to read it")
-        return value
-    path = Path(value[1:]).expanduser()
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise InputError(
-            f"cannot read --definition file {str(path)!r}: {error.strerror or error}"
-        ) from None
+    definition = read_text_option(value, "--definition")
+    if not definition.strip():
+        raise InputError("--definition is empty; give the definition, or @FILE to read it")
+    return definition
 
 
 @app.command("delete")

@@ -81,10 +81,7 @@ def serve(
 
 
 async def _run(settings: object, role: Role) -> None:
-    from sqlalchemy.exc import DBAPIError
-
     from jwp.config import Settings
-    from jwp.errors import StorageUnavailableError
     from jwp.server.app import JwpServer
 
     assert isinstance(settings, Settings)
@@ -98,30 +95,10 @@ async def _run(settings: object, role: Role) -> None:
     except RuntimeError as error:
         # grpc.aio raises RuntimeError when the address cannot be bound.
         raise OSError(f"cannot listen on {settings.grpc_addr}: {error}") from error
-    except DBAPIError as error:
-        # A database that cannot be opened at start-up (wrong URL, password
-        # or database name) is a setting to fix, not a bug of jwp.
-        raise StorageUnavailableError(_database_problem(settings, error)) from error
     await server.mark_serving()
     await stop.wait()
     logger.info("received a stop signal")
     await server.stop()
-
-
-def _database_problem(settings: object, error: object) -> str:
-    """Describe a failure to open the database, without the URL, which may hold a password."""
-    from sqlalchemy.exc import DBAPIError
-
-    from jwp.config import Settings
-
-    assert isinstance(settings, Settings) and isinstance(error, DBAPIError)
-    if settings.uses_mysql():
-        kind = "the MySQL/MariaDB database"
-        fix = "check MYSQL_URL or the MYSQL_* settings, and create the database if it is missing"
-    else:
-        kind = f"the SQLite database {settings.sqlite_url}"
-        fix = "check SQLITE_URL, whose folder must exist and be writable"
-    return f"cannot open {kind}: {error.orig}; {fix}"
 
 
 def _first_error(error: object) -> str:

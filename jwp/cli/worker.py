@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .options import INT64_MAX, INT64_MIN, UINT32_MAX, JsonOutput, Limit, Offset
+from .options import (
+    FILE_VALUE_HELP,
+    INT64_MAX,
+    INT64_MIN,
+    UINT32_MAX,
+    JsonOutput,
+    Limit,
+    Offset,
+    read_text_option,
+)
 
 if TYPE_CHECKING:
     from .worker_data import RetryOptions
@@ -59,7 +68,7 @@ Settings = Annotated[
         "-s",
         help="Runner settings as JSON, converted with the runner's settings schema (see `jwp "
         "runner find`). For a runner without a settings schema the text is sent as is, so '' "
-        "sends empty settings.",
+        "sends empty settings. " + FILE_VALUE_HELP,
     ),
 ]
 Response = Annotated[
@@ -213,7 +222,7 @@ def create(
         name=name,
         description=description,
         runner_id=runner_id,
-        settings=settings,
+        settings=read_text_option(settings, "--settings") if settings is not None else None,
         response_type=response_type.value if response_type else None,
         queue_type=queue_type.value if queue_type else None,
         channel=channel,
@@ -321,7 +330,7 @@ def update(
         name=name,
         description=description,
         runner_id=runner_id,
-        settings=settings,
+        settings=read_text_option(settings, "--settings") if settings is not None else None,
         response_type=response_type.value if response_type else None,
         queue_type=queue_type.value if queue_type else None,
         channel=channel,

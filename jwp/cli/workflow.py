@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .options import INT64_MAX, JsonOutput
+from .options import FILE_VALUE_HELP, INT64_MAX, JsonOutput, read_text_option
 
 if TYPE_CHECKING:
     from jwp.proto.jobworkerp.data import job_result_pb2
@@ -85,7 +85,8 @@ def enqueue_workflow(
         typer.Option(
             "--input",
             "-i",
-            help="Workflow input as JSON; text that is not JSON is taken as a JSON string.",
+            help="Workflow input as JSON; text that is not JSON is taken as a JSON string. "
+            + FILE_VALUE_HELP,
         ),
     ],
     workflow_file: Annotated[
@@ -128,7 +129,7 @@ def enqueue_workflow(
     from .errors import ServerError
     from .output import Output
 
-    args = InlineWorkflowArgs(input=workflow_input)
+    args = InlineWorkflowArgs(input=read_text_option(workflow_input, "--input"))
     if workflow_file.startswith(_URL_PREFIXES):
         args.workflow_url = workflow_file
     else:

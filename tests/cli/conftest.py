@@ -29,10 +29,11 @@ class Cli:
 
     address: str
 
-    def __call__(self, *args: str, expect: int = 0) -> Result:
+    def __call__(self, *args: str, expect: int = 0, stdin: str | None = None) -> Result:
         result = CliRunner().invoke(
             app,
             ["--address", self.address, *args],
+            input=stdin,
             env={"COLUMNS": CONSOLE_COLUMNS, "JWP_TRACEBACK": None},
         )
         assert result.exit_code == expect, (

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -29,6 +31,54 @@ def test_job_enqueue_direct_echo(cli: Cli) -> None:
     assert "Hello World" in result.stdout
     assert "exit_code" in result.stdout
     assert "stderr" in result.stdout
+
+
+def test_job_enqueue_args_from_file(cli: Cli, tmp_path: Path) -> None:
+    cli.create_worker("Echo")
+    path = tmp_path / "args.json"
+    path.write_text(ECHO_ARGS + "\n", encoding="utf-8")
+
+    result = cli.json("job", "enqueue", "-w", "Echo", "--args", f"@{path}")
+
+    assert result["output"]["stdout"] == "Hello World"
+
+
+def test_job_enqueue_args_from_stdin(cli: Cli) -> None:
+    cli.create_worker("Echo")
+
+    result = cli("job", "enqueue", "-w", "Echo", "-a", "@-", "--json", stdin=ECHO_ARGS)
+
+    assert json.loads(result.stdout)["output"]["stdout"] == "Hello World"
+
+
+def test_job_enqueue_args_file_missing(cli: Cli, tmp_path: Path) -> None:
+    cli.create_worker("Echo")
+    path = tmp_path / "missing.json"
+
+    message = cli.error("job", "enqueue", "-w", "Echo", "-a", f"@{path}", expect=2)
+
+    assert message == (f"error: cannot read --args file {str(path)!r}: No such file or directory")
+    assert cli.json("job", "count")["total"] == 0
+
+
+def test_job_enqueue_args_file_not_utf8(cli: Cli, tmp_path: Path) -> None:
+    cli.create_worker("Echo")
+    path = tmp_path / "latin1.json"
+    path.write_bytes(b'{"command": "echo", "args": ["caf\xe9"]}')
+
+    message = cli.error("job", "enqueue", "-w", "Echo", "-a", f"@{path}", expect=2)
+
+    assert message == (
+        f"error: --args file {str(path)!r} is not UTF-8 text: invalid byte at offset 33"
+    )
+
+
+def test_job_enqueue_args_at_without_file(cli: Cli) -> None:
+    cli.create_worker("Echo")
+
+    message = cli.error("job", "enqueue", "-w", "Echo", "-a", "@", expect=2)
+
+    assert message == "error: --args @ names no file; give @FILE, or @- to read stdin"
 
 
 def test_job_enqueue_by_worker_id(cli: Cli) -> None:

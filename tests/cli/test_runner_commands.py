@@ -55,6 +55,34 @@ def test_runner_find_unknown_id(cli: Cli) -> None:
     assert "jwp runner list" in message
 
 
+def test_runner_find_name_option(cli: Cli) -> None:
+    runner = cli.json("runner", "find", "--name", "HTTP_REQUEST")
+
+    assert runner["id"] == "2"
+    assert "message HttpRequestArgs" in runner["job_args_proto"]
+    assert "message CommandArgs" in cli("runner", "find", "-n", "COMMAND").stdout
+
+
+def test_runner_find_unknown_name(cli: Cli) -> None:
+    message = cli.error("runner", "find", "--name", "NOPE", expect=1)
+
+    assert message == "error: runner 'NOPE' not found; list runners with `jwp runner list`"
+
+
+def test_runner_find_id_and_name(cli: Cli) -> None:
+    message = cli.error("runner", "find", "--id", "1", "--name", "COMMAND", expect=2)
+
+    assert message == "error: give either --id or --name, not both"
+
+
+def test_runner_find_without_id_or_name(cli: Cli) -> None:
+    message = cli.error("runner", "find", expect=2)
+
+    assert message == (
+        "error: give the runner's --id or --name; list runners with `jwp runner list`"
+    )
+
+
 def test_runner_find_by_name(cli: Cli) -> None:
     assert cli.json("runner", "find-by-name", "--name", "COMMAND")["id"] == "1"
     assert "message CommandArgs" in cli("runner", "find-by-name", "-n", "COMMAND").stdout

@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.cli.conftest import ECHO_ARGS, Cli
 from tests.cli.test_subprocess import JWP, LineReader, _client_env
 from tests.server.runners.mcp_support import stdio_definition
-from tests.support.servers import ServerProcess
+from tests.support.servers import ServerProcess, ThreadedServer
 
 HELLO_PLUGIN = Path(__file__).resolve().parents[2] / "plugins" / "hello_runner"
 
@@ -23,6 +23,15 @@ for number in range(1, 4):
     print(f"line {number}", flush=True)
     while not os.path.exists(os.path.join(sys.argv[1], f"ack-{number}")):
         time.sleep(0.01)
+"""
+
+# Waits up to 60 s for the file given as its argument, then prints a line.
+WAIT_FOR_FILE_SCRIPT = """
+import os, sys, time
+deadline = time.monotonic() + 60
+while not os.path.exists(sys.argv[1]) and time.monotonic() < deadline:
+    time.sleep(0.01)
+print("went on", flush=True)
 """
 
 
@@ -146,6 +155,18 @@ def test_enqueue_for_stream_json(cli: Cli) -> None:
     assert final["request_streaming"] is True  # type: ignore[index]
 
 
+def test_enqueue_for_stream_args_from_file(cli: Cli, tmp_path: Path) -> None:
+    cli.create_worker("Echo", "--response-type", "DIRECT")
+    path = tmp_path / "args.json"
+    path.write_text(ECHO_ARGS, encoding="utf-8")
+
+    result = cli("job", "enqueue-for-stream", "-w", "Echo", "-a", f"@{path}", "--json")
+
+    records = json_lines(result.stdout)
+    assert records[0] == {"chunk": {"stdout": "Hello World"}}
+    assert records[-1]["result"]["status"] == "SUCCESS"  # type: ignore[index]
+
+
 def test_enqueue_for_stream_plugin_characters(cli: Cli) -> None:
     runner_id = cli.json(
         "runner", "create", "-n", "Greeter", "-r", "PLUGIN", "--definition", str(HELLO_PLUGIN)
@@ -265,6 +286,42 @@ def _follow_lines(address: str, tmp_path: Path) -> None:
     assert rest[-1]["result"]["status"] == "SUCCESS"
     listened_rest = [json.loads(line) for line in _drain(listened)]
     assert listened_rest[-1]["result"]["id"] == rest[-1]["result"]["id"]
+
+
+def test_enqueue_for_stream_job_id_before_output(
+    cli: Cli, thread_server: ThreadedServer, tmp_path: Path
+) -> None:
+    cli.create_worker("Waits", "--response-type", "NO_RESULT")
+    args = command_args_json(sys.executable, "-c", WAIT_FOR_FILE_SCRIPT, str(tmp_path / "go"))
+
+    with subprocess.Popen(
+        [JWP, "--address", thread_server.address, "job", "enqueue-for-stream", "-w", "Waits",
+         "-a", args, "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_client_env(),
+    ) as enqueuer:  # fmt: skip
+        try:
+            stdout = LineReader(enqueuer.stdout)  # type: ignore[arg-type]
+            stderr = LineReader(enqueuer.stderr)  # type: ignore[arg-type]
+            announced = stderr.next_line()
+            output_before_cancel = _drain(stdout)
+            job_id = announced.removeprefix("job id: ").split(" ")[0]
+            deleted = cli.json("job", "delete", "--id", job_id)
+            exit_code = enqueuer.wait(timeout=30)
+        finally:
+            if enqueuer.poll() is None:
+                enqueuer.kill()
+                enqueuer.wait()
+        stdout.join()
+        stderr.join()
+
+    assert announced == f"job id: {job_id} (cancel it with `jwp job delete --id {job_id}`)\n"
+    assert output_before_cancel == []
+    assert deleted["deleted"] is True
+    assert exit_code == 1
+    records = [json.loads(line) for line in _drain(stdout)]
+    assert records[-1]["result"]["job_id"] == job_id
+    assert records[-1]["result"]["status"] == "CANCELLED"
+    assert not (tmp_path / "go").exists()
 
 
 def _running_job_id(address: str) -> str:

@@ -111,6 +111,33 @@ def test_direct_echo_flow(server_process: ServerProcess) -> None:
     assert enqueued.stderr == ""
 
 
+# Linux limits one command-line argument to 32 pages (MAX_ARG_STRLEN, 128 KiB
+# with 4 KiB pages), so args this long can only come from a file or stdin.
+MAX_ARG_STRLEN = 32 * 4096
+
+
+def test_args_over_command_line_limit_from_stdin(server_process: ServerProcess) -> None:
+    address = server_process.address
+    jwp(address, "worker", "create", "--name", "Count", "--runner-id", "1")
+    words = [f"word{number:05}" for number in range(20_000)]
+    args = json.dumps({"command": "sh", "args": ["-c", 'echo "$#"', "sh", *words]})
+
+    completed = subprocess.run(
+        [JWP, "--address", address, "job", "enqueue", "-w", "Count", "--args", "@-", "--json"],
+        input=args,
+        capture_output=True,
+        text=True,
+        env=_client_env(),
+        timeout=60,
+    )
+
+    assert len(args.encode()) > MAX_ARG_STRLEN
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    assert result["status"] == "SUCCESS"
+    assert result["output"]["stdout"] == "20000"
+
+
 def test_sleep_worker_listen_flow(server_process: ServerProcess) -> None:
     address = server_process.address
     jwp(
@@ -221,6 +248,8 @@ def test_ctrl_c_while_waiting_names_job(server_process: ServerProcess, command: 
     assert "does not run channel 'nobody-serves-this'" in warning
     assert "Stop waiting with Ctrl+C" in warning
     assert exit_code == 130
+    if command == "enqueue-for-stream":
+        assert stderr.next_line().startswith(f"job id: {job_id} ")
     message = stderr.next_line()
     assert message.startswith(f"error: stopped waiting for job {job_id};")
     assert f"jwp job delete --id {job_id}" in message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from jwp.proto.jobworkerp.data import common_pb2
@@ -135,6 +137,40 @@ def test_worker_create_rejected_by_server(cli: Cli) -> None:
 
     assert "INVALID_ARGUMENT" in message
     assert "periodic_interval" in message
+
+
+def test_worker_create_settings_from_file(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text('{"base_url": "http://127.0.0.1:9/api/"}', encoding="utf-8")
+
+    cli("worker", "create", "--name", "H", "--runner-id", "2", "--settings", f"@{path}")
+
+    worker = cli.json("worker", "find-by-name", "--name", "H")
+    assert worker["runner_settings"] == {"base_url": "http://127.0.0.1:9/api/"}
+
+
+def test_worker_update_settings_from_stdin(cli: Cli) -> None:
+    cli("worker", "create", "--name", "H", "--runner-id", "2")
+    worker_id = cli.json("worker", "find-by-name", "--name", "H")["id"]
+
+    cli(
+        "worker", "update", "--id", worker_id, "--settings", "@-",
+        stdin='{"base_url": "https://example.com/"}',
+    )  # fmt: skip
+
+    worker = cli.json("worker", "find", "--id", worker_id)
+    assert worker["runner_settings"] == {"base_url": "https://example.com/"}
+
+
+def test_worker_create_rejects_bad_http_base_url(cli: Cli) -> None:
+    message = cli.error(
+        "worker", "create", "--name", "H", "--runner-id", "2",
+        "--settings", '{"base_url":"not a url"}', expect=1,
+    )  # fmt: skip
+
+    assert "INVALID_ARGUMENT" in message
+    assert "runner_settings.base_url 'not a url' is not an absolute http or https URL" in message
+    assert cli.json("worker", "count")["total"] == 0
 
 
 def test_worker_create_missing_name(cli: Cli) -> None:

@@ -134,6 +134,56 @@ def test_enqueue_workflow_prints_output_and_cleans_up(cli: Cli, tmp_path: Path) 
     assert worker_names(cli) == []
 
 
+INPUT_WORKFLOW = HEADER + textwrap.dedent(
+    """
+    do:
+      - keep: {set: {got: "${.}"}}
+    """
+)
+
+
+def test_enqueue_workflow_input_from_file(cli: Cli, tmp_path: Path) -> None:
+    path = write(tmp_path / "input.yaml", INPUT_WORKFLOW)
+    input_path = write(tmp_path / "input.json", '{"who": "file"}\n')
+
+    result = cli.json("job", "enqueue-workflow", "-i", f"@{input_path}", "-w", str(path))
+
+    assert result["output"] == {"got": {"who": "file"}}
+
+
+def test_enqueue_workflow_input_double_at(cli: Cli, tmp_path: Path) -> None:
+    path = write(tmp_path / "input.yaml", INPUT_WORKFLOW)
+
+    result = cli.json("job", "enqueue-workflow", "-i", "@@home", "-w", str(path))
+
+    assert result["output"] == {"got": "@home"}
+
+
+def test_job_enqueue_workflow_worker_keeps_completed(cli: Cli) -> None:
+    settings = json.dumps({"json_data": INPUT_WORKFLOW})
+    cli("worker", "create", "-n", "Keep", "-r", "-1", "-s", settings, "--response-type", "DIRECT")
+
+    result = cli.json("job", "enqueue", "-w", "Keep", "-a", '{"input": "{\\"n\\": 0}"}')
+
+    output = result["output"]
+    # Completed is the enum's value 0, which proto3 does not send.
+    assert output["status"] == "Completed"
+    assert json.loads(output["output"]) == {"got": {"n": 0}}
+    assert output["position"] == "/do/0/keep"
+    assert "error_message" not in output
+
+
+def test_stream_workflow_worker_keeps_completed(cli: Cli) -> None:
+    settings = json.dumps({"json_data": INPUT_WORKFLOW})
+    cli("worker", "create", "-n", "Keep", "-r", "-1", "-s", settings, "--response-type", "DIRECT")
+
+    result = cli("job", "enqueue-for-stream", "-w", "Keep", "-a", '{"input": "1"}', "--json")
+
+    chunks = [json.loads(line)["chunk"] for line in result.stdout.splitlines()[:-1]]
+    assert chunks
+    assert chunks[-1]["status"] == "Completed"
+
+
 def test_enqueue_workflow_card_output(cli: Cli, tmp_path: Path) -> None:
     path = write(tmp_path / "echo.yaml", ECHO_WORKFLOW)
     result = cli(

@@ -12,10 +12,17 @@ from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from jwp.config import Settings
+from jwp.errors import StorageUnavailableError
 from jwp.server.storage import open_storage
 from jwp.server.storage.migrate import head_revision
 from jwp.server.storage.tables import metadata, runner
-from tests.support.backends import create_database, drop_database, require_services, unique_name
+from tests.support.backends import (
+    MYSQL_URL,
+    create_database,
+    drop_database,
+    require_services,
+    unique_name,
+)
 
 
 @pytest.fixture(params=["sqlite", "mariadb"])
@@ -101,3 +108,62 @@ async def test_open_twice_keeps_revision(database: Settings) -> None:
     finally:
         await engine.dispose()
     assert [row[0] for row in versions] == [head_revision()]
+
+
+async def test_missing_mysql_database_is_storage_unavailable() -> None:
+    require_services()
+    name = unique_name()
+    settings = Settings(_env_file=None, mysql_url=f"{MYSQL_URL.rstrip('/')}/{name}")  # type: ignore[call-arg]
+
+    with pytest.raises(StorageUnavailableError) as raised:
+        await open_storage(settings)
+
+    message = str(raised.value)
+    assert f"cannot open the MySQL/MariaDB database '{name}' on 127.0.0.1:3306" in message
+    assert f"error 1049: Unknown database '{name}'" in message
+    assert "check MYSQL_URL" in message
+
+
+async def test_mysql_open_error_hides_password() -> None:
+    require_services()
+    password = "not-the-password-" + unique_name()
+    url = MYSQL_URL.replace("mysql://root@", f"mysql://root:{password}@")
+    settings = Settings(_env_file=None, mysql_url=f"{url.rstrip('/')}/{unique_name()}")  # type: ignore[call-arg]
+
+    with pytest.raises(StorageUnavailableError) as raised:
+        await open_storage(settings)
+
+    message = str(raised.value)
+    assert "as user 'root': error 1045: Access denied" in message
+    assert password not in message
+
+
+async def test_unopenable_sqlite_file_is_storage_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / "missing-folder" / "jobs.sqlite3"
+    settings = Settings(_env_file=None, sqlite_url=f"sqlite://{path}")  # type: ignore[call-arg]
+
+    with pytest.raises(StorageUnavailableError) as raised:
+        await open_storage(settings)
+
+    message = str(raised.value)
+    assert f"cannot open the SQLite database {path}: unable to open database file" in message
+    assert "check SQLITE_URL" in message
+
+
+async def test_failed_upgrade_is_storage_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / "odd.sqlite3"
+    settings = Settings(_env_file=None, sqlite_url=f"sqlite://{path}")  # type: ignore[call-arg]
+    engine = raw_engine(settings)
+    try:
+        async with engine.begin() as connection:
+            # A table of Alembic's name without its column fails the revision lookup.
+            await connection.execute(text("CREATE TABLE alembic_version (other INTEGER)"))
+    finally:
+        await engine.dispose()
+
+    with pytest.raises(StorageUnavailableError) as raised:
+        await open_storage(settings)
+
+    message = str(raised.value)
+    assert f"cannot create or upgrade the jwp tables in the SQLite database {path}" in message
+    assert "version_num" in message

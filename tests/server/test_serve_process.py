@@ -114,7 +114,8 @@ def test_serve_reports_unopenable_sqlite_file(tmp_path: Path) -> None:
     completed = _serve_exits(tmp_path, {"SQLITE_URL": url})
 
     assert completed.returncode == 1
-    assert f"error: cannot open the SQLite database {url}: unable to open" in completed.stderr
+    path = tmp_path / "missing-folder" / "jobs.sqlite3"
+    assert f"error: cannot open the SQLite database {path}: unable to open" in completed.stderr
     assert "check SQLITE_URL" in completed.stderr
     assert "bug in jwp" not in completed.stderr
 
@@ -132,10 +133,11 @@ def test_serve_reports_missing_mysql_database(tmp_path: Path) -> None:
     completed = _serve_exits(tmp_path, settings)
 
     assert completed.returncode == 1
-    assert "error: cannot open the MySQL/MariaDB database: (1049" in completed.stderr
-    assert f"Unknown database '{name}'" in completed.stderr
+    assert f"error: cannot open the MySQL/MariaDB database '{name}' on " in completed.stderr
+    assert f"error 1049: Unknown database '{name}'" in completed.stderr
     assert "create the database if it is missing" in completed.stderr
     assert "bug in jwp" not in completed.stderr
+    assert "Traceback" not in completed.stderr
 
 
 async def test_sigterm_lets_running_job_finish(tmp_path: Path) -> None:

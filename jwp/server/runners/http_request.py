@@ -25,7 +25,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from jwp.errors import RetryableRunnerError, RunnerArgumentError
+from jwp.errors import InvalidArgumentError, RetryableRunnerError, RunnerArgumentError
 from jwp.proto.jobworkerp.runner.http_request_args_pb2 import HttpRequestArgs
 from jwp.proto.jobworkerp.runner.http_request_result_pb2 import HttpResponseResult
 from jwp.proto.jobworkerp.runner.http_request_runner_pb2 import HttpRequestRunnerSettings
@@ -242,19 +242,37 @@ def decode_body(body: bytes, charset: str | None) -> str:
         return body.decode("utf-8", errors="replace")
 
 
-def _check_base_url(base_url: str) -> httpx.URL:
+async def check_http_request_settings(settings: bytes) -> None:
+    """Reject HTTP_REQUEST worker settings whose `base_url` is set but not an http(s) URL.
+
+    An empty `base_url` passes, as it did before this check existed, and
+    each job then fails at load with a message that says to set it.
+
+    Raises:
+        InvalidArgumentError: `base_url` is not an absolute http or https URL.
+    """
+    message = HttpRequestRunnerSettings()
+    # codec.check_settings decoded these bytes strictly before calling this check.
+    message.ParseFromString(settings)
+    if message.base_url.strip():
+        _check_base_url(message.base_url, "runner_settings.base_url", InvalidArgumentError)
+
+
+def _check_base_url(
+    base_url: str,
+    field: str = "base_url",
+    error_class: type[InvalidArgumentError] | type[RunnerArgumentError] = RunnerArgumentError,
+) -> httpx.URL:
     text = require_field(
-        base_url, "base_url", RUNNER_NAME, 'set it to an absolute URL such as "https://host/api/"'
+        base_url, field, RUNNER_NAME, 'set it to an absolute URL such as "https://host/api/"'
     )
     try:
         url = httpx.URL(text)
     except httpx.InvalidURL as error:
-        raise RunnerArgumentError(
-            f"{RUNNER_NAME}: base_url {text!r} is not a valid URL: {error}"
-        ) from None
+        raise error_class(f"{RUNNER_NAME}: {field} {text!r} is not a valid URL: {error}") from None
     if url.scheme not in ("http", "https") or not url.host:
-        raise RunnerArgumentError(
-            f"{RUNNER_NAME}: base_url {text!r} is not an absolute http or https URL; "
+        raise error_class(
+            f"{RUNNER_NAME}: {field} {text!r} is not an absolute http or https URL; "
             'set it to a URL such as "https://host/api/"'
         )
     return url

@@ -96,7 +96,7 @@ def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
     from .command import CommandRunner
     from .docker import DockerRunner
     from .grpc_unary import GrpcUnaryRunner
-    from .http_request import HttpRequestRunner
+    from .http_request import HttpRequestRunner, check_http_request_settings
     from .llm import LlmChatRunner, LlmCompletionRunner
     from .python_command import PythonCommandRunner
     from .slack import SlackPostMessageRunner
@@ -146,6 +146,7 @@ def builtin_specs(host: RunnerHost) -> list[RunnerSpec]:
                 total_timeout_s=settings.jwp_http_total_timeout_ms / 1000,
                 response_limit_bytes=settings.jwp_http_response_limit_bytes,
             ),
+            settings_check=check_http_request_settings,
         ),
         RunnerSpec(
             id=common_pb2.RunnerType.SLACK_POST_MESSAGE,

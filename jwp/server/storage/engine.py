@@ -102,7 +102,7 @@ async def db_errors(action: str) -> AsyncIterator[None]:
         logger.warning("database error during %s: %s", action, _first_line(error.orig))
         if _is_connection_error(error):
             raise StorageUnavailableError(
-                f"cannot {action}: the database is unreachable ({_driver_detail(error.orig)}); "
+                f"cannot {action}: the database is unreachable ({driver_detail(error.orig)}); "
                 "retry once it is back"
             ) from error
         if "database is locked" in _first_line(error.orig):
@@ -135,7 +135,7 @@ def _is_connection_error(error: DBAPIError) -> bool:
     return bool(args) and args[0] in MYSQL_CONNECTION_ERROR_CODES
 
 
-def _driver_detail(error: BaseException | None) -> str:
+def driver_detail(error: BaseException | None) -> str:
     """Return a driver error as `error CODE: text` when it carries a MySQL error code."""
     args: tuple[object, ...] = getattr(error, "args", ())
     if len(args) == 2 and isinstance(args[0], int):

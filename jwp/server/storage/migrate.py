@@ -3,7 +3,9 @@
 `upgrade_schema` brings a database to the newest revision. A database made
 by jwp 0.1 (tables created without Alembic) is stamped with the first
 revision, whose tables are the same, and then upgraded. On MySQL several
-processes may start at once, so the upgrade runs under a named lock.
+processes may start at once, so the upgrade runs under a named lock. A
+database that cannot be opened or upgraded raises StorageUnavailableError
+with a message that names the database and the setting to check.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from jwp.errors import StorageUnavailableError
+
+from .engine import driver_detail
 
 logger = logging.getLogger(__name__)
 
@@ -49,21 +57,59 @@ def head_revision() -> str:
 
 
 async def upgrade_schema(engine: AsyncEngine) -> None:
-    """Create or upgrade the tables to the newest revision."""
-    async with engine.connect() as connection:
-        # NOTE: only MySQL/MariaDB upgrades run under a lock. SQLite processes
-        # that start together on a fresh file may race; start one first.
-        if connection.dialect.name in ("mysql", "mariadb"):
-            await _run_locked_mysql(connection)
-        else:
-            await connection.run_sync(_upgrade)
-        await connection.commit()
+    """Create or upgrade the tables to the newest revision.
+
+    Raises:
+        StorageUnavailableError: the database cannot be opened (wrong URL,
+            password, missing database or folder) or the upgrade fails.
+    """
+    try:
+        connection = await engine.connect()
+    except DBAPIError as error:
+        raise StorageUnavailableError(
+            f"cannot open {_describe_database(engine.url)}: {driver_detail(error.orig)}; "
+            f"{_settings_fix(engine.url)}"
+        ) from error
+    try:
+        await _run_upgrade(connection)
+    except DBAPIError as error:
+        raise StorageUnavailableError(
+            f"cannot create or upgrade the jwp tables in {_describe_database(engine.url)}: "
+            f"{driver_detail(error.orig)}; check that the database user may create and "
+            "alter tables"
+        ) from error
+    finally:
+        await connection.close()
 
 
-async def _run_locked_mysql(connection: object) -> None:
-    from sqlalchemy.ext.asyncio import AsyncConnection
+async def _run_upgrade(connection: AsyncConnection) -> None:
+    # NOTE: only MySQL/MariaDB upgrades run under a lock. SQLite processes
+    # that start together on a fresh file may race; start one first.
+    if connection.dialect.name in ("mysql", "mariadb"):
+        await _run_locked_mysql(connection)
+    else:
+        await connection.run_sync(_upgrade)
+    await connection.commit()
 
-    assert isinstance(connection, AsyncConnection)
+
+def _describe_database(url: URL) -> str:
+    """Name a database for an error message, without the password a URL may hold."""
+    if url.get_backend_name() == "sqlite":
+        return f"the SQLite database {url.database or ':memory:'}"
+    location = f"{url.host or 'localhost'}:{url.port or 3306}"
+    return f"the MySQL/MariaDB database {url.database!r} on {location} as user {url.username!r}"
+
+
+def _settings_fix(url: URL) -> str:
+    if url.get_backend_name() == "sqlite":
+        return "check SQLITE_URL, whose folder must exist and be writable"
+    return (
+        "check MYSQL_URL or the MYSQL_* settings and that the server is running, "
+        "and create the database if it is missing"
+    )
+
+
+async def _run_locked_mysql(connection: AsyncConnection) -> None:
     got = await connection.scalar(
         text("SELECT GET_LOCK(:name, :wait)"), {"name": MYSQL_LOCK_NAME, "wait": MYSQL_LOCK_WAIT_S}
     )

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import grpc
 import httpx
 import pytest
 
 from jwp.errors import RetryableRunnerError, RunnerArgumentError
-from jwp.proto.jobworkerp.data import common_pb2
+from jwp.proto.jobworkerp.data import common_pb2, runner_pb2, worker_pb2
 from jwp.proto.jobworkerp.runner.http_request_args_pb2 import HttpRequestArgs
 from jwp.proto.jobworkerp.runner.http_request_result_pb2 import HttpResponseResult
 from jwp.proto.jobworkerp.runner.http_request_runner_pb2 import HttpRequestRunnerSettings
+from jwp.proto.jobworkerp.service import common_pb2 as service_common_pb2
 from jwp.server.runners.http_request import HttpRequestRunner, resolve_url
 from tests.conftest import Stubs
 from tests.support.http_server import HttpServer, Request, Response, serve_http
@@ -356,3 +358,56 @@ async def test_job_bad_settings_fail_the_job(stubs: Stubs) -> None:
 
     assert result.status == common_pb2.OTHER_ERROR
     assert "base_url is empty" in output_text(result)
+
+
+def http_worker(name: str, runner_settings: bytes) -> worker_pb2.WorkerData:
+    return worker_pb2.WorkerData(
+        name=name,
+        runner_id=runner_pb2.RunnerId(value=HTTP_REQUEST),
+        runner_settings=runner_settings,
+        response_type=common_pb2.DIRECT,
+    )
+
+
+@pytest.mark.parametrize(
+    ("base_url", "message"),
+    [
+        ("not a url", "runner_settings.base_url 'not a url' is not an absolute http or https URL"),
+        ("ftp://host/x", "runner_settings.base_url 'ftp://host/x' is not an absolute http"),
+        ("http://[::1", "runner_settings.base_url 'http://[::1' is not a valid URL"),
+    ],
+)
+async def test_worker_create_rejects_bad_base_url(
+    stubs: Stubs, base_url: str, message: str
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await stubs.workers.Create(http_worker("H", settings(base_url)))
+
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert message in (raised.value.details() or "")
+    count = await stubs.workers.Count(service_common_pb2.CountCondition())
+    assert count.total == 0
+
+
+async def test_worker_update_rejects_bad_base_url(stubs: Stubs) -> None:
+    created = await stubs.workers.Create(http_worker("H", settings("http://127.0.0.1:9/")))
+
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await stubs.workers.Update(
+            worker_pb2.Worker(id=created.id, data=http_worker("H", settings("not a url")))
+        )
+
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "runner_settings.base_url 'not a url'" in (raised.value.details() or "")
+    stored = await stubs.workers.Find(created.id)
+    assert HttpRequestRunnerSettings.FromString(stored.data.data.runner_settings).base_url == (
+        "http://127.0.0.1:9/"
+    )
+
+
+async def test_worker_create_accepts_empty_settings(stubs: Stubs) -> None:
+    created = await stubs.workers.Create(http_worker("H", b""))
+
+    stored = await stubs.workers.Find(created.id)
+    assert stored.data.data.name == "H"
+    assert stored.data.data.runner_settings == b""
