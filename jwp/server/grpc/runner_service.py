@@ -28,6 +28,7 @@ Context = grpc.aio.ServicerContext[Any, Any]
 # Workers named in the error when a runner in use is deleted.
 MAX_LISTED_USERS = 5
 
+
 class RunnerService(runner_pb2_grpc.RunnerServiceServicer):
     def __init__(
         self, registry: RunnerRegistry, external: ExternalRunners, workers: WorkerManager
