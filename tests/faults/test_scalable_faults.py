@@ -124,10 +124,12 @@ async def test_redis_restart_mid_run(
 ) -> None:
     """Lost: nothing. Every job, queued or running when Redis went away, has one SUCCESS.
 
-    The four jobs running during the outage end while Redis is down. Their
-    outcome cannot be recorded, so each is put back once Redis returns and
-    runs a second time (at least once delivery). Enqueues during the outage
-    are rejected with UNAVAILABLE and leave nothing that runs later.
+    The four jobs running during the outage end while Redis is down. An
+    outcome that cannot be recorded makes the job go back to the queue once
+    Redis returns, so it runs a second time (at least once delivery); a
+    recording still in progress when Redis returns can succeed instead.
+    Queued jobs run once. Enqueues during the outage are rejected with
+    UNAVAILABLE and leave nothing that runs later.
     """
     front_process = await redis_cluster.start("front")
     front = await redis_cluster.stubs(front_process)
@@ -141,6 +143,7 @@ async def test_redis_restart_mid_run(
         for number, name in enumerate(names)
     ]
     await eventually(lambda: started_count(tmp_path, names, 4), message="four jobs running")
+    running = {name for name in names if line_count(tmp_path / f"{name}.runs")}
 
     await asyncio.to_thread(redis_server.stop)
     with pytest.raises(grpc.aio.AioRpcError) as refused:
@@ -169,8 +172,13 @@ async def test_redis_restart_mid_run(
     assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
     assert "Redis at redis://127.0.0.1:" in (refused.value.details() or "")
     assert "retry once it is back" in (refused.value.details() or "")
-    run_counts = sorted(line_count(tmp_path / f"{name}.runs") for name in names)
-    assert run_counts == [1] * 6 + [2] * 4
+    assert len(running) == 4
+    for name in names:
+        runs = line_count(tmp_path / f"{name}.runs")
+        if name in running:
+            assert runs in (1, 2), f"{name} was running during the outage and ran {runs} times"
+        else:
+            assert runs == 1, f"{name} was queued during the outage and ran {runs} times"
     assert line_count(tmp_path / "refused.runs") == 0
     assert refused_row.value.code() == grpc.StatusCode.UNAVAILABLE
     assert line_count(tmp_path / "refused-row.runs") == 0
