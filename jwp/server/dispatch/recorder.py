@@ -114,11 +114,16 @@ class JobRecorder:
     async def finish(
         self, run: JobRun, *, status: ResultStatus, output: bytes | None, start_ms: int, end_ms: int
     ) -> job_result_pb2.JobResult | None:
-        """Record a run's outcome; return the final result, or None when a retry follows."""
+        """Record a run's outcome; return the final result, or None when a retry follows.
+
+        The job's status is WAIT_RESULT while its result is recorded, except
+        for a DIRECT job, whose caller waits for the result itself.
+        """
         job, worker = run.job, run.worker
         if status == common_pb2.ERROR_AND_RETRY:
             delay_ms = retry_delay_ms(worker.data.retry_policy, job.data.retried)
             if delay_ms is not None:
+                await self._mark_waiting(job, worker)
                 result = self.build_result(
                     job, worker, status=status, output=output, start_ms=start_ms, end_ms=end_ms
                 )
@@ -130,13 +135,24 @@ class JobRecorder:
         result = self.build_result(
             job, worker, status=status, output=output, start_ms=start_ms, end_ms=end_ms
         )
+        # Without storage work, WAIT_RESULT goes out with the status removal
+        # below, which keeps the order clients see and saves a round trip.
+        touches_storage = (
+            run.lease_until_ms is not None
+            or _should_store(result, worker)
+            or worker.data.periodic_interval > 0
+        )
+        if touches_storage:
+            await self._mark_waiting(job, worker)
         lease_kept, next_job = await self._close_run(run, result)
         if not lease_kept:
             return None
         self._observers.job_finished(run, status, end_ms - start_ms)
         # In Scalable mode the queue entry, the status and the delivery go out
         # in one Redis pipeline, in this order, so they cost one round trip.
+        waiting = [] if touches_storage else [lambda: self._mark_waiting(job, worker)]
         await self._together(
+            *waiting,
             lambda: self._release_queue_entry(run),
             lambda: self._update_status(job, next_job),
             *self._delivery(result, worker),
@@ -245,6 +261,10 @@ class JobRecorder:
                 # The worker became periodic after this job was queued.
                 await self._router.store_row(next_job, replace=True)
         return True, next_job
+
+    async def _mark_waiting(self, job: job_pb2.Job, worker: worker_pb2.Worker) -> None:
+        if worker.data.response_type != common_pb2.DIRECT:
+            await self._statuses.set(job.id.value, common_pb2.WAIT_RESULT)
 
     async def _update_status(self, job: job_pb2.Job, next_job: job_pb2.Job | None) -> None:
         """Mark a job PENDING when its next periodic run follows, else remove its status."""
