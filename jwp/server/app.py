@@ -218,6 +218,7 @@ class JwpServer:
             statuses=statuses,
             bus=bus,
             router=router,
+            pipelined=backend.scalable,
         )
         recorder.add_observer(metrics)
         instances = RunnerInstances(channels)

@@ -71,6 +71,7 @@ async def open_backend(settings: Settings) -> QueueBackend:
 
 
 async def _open_redis(settings: Settings) -> QueueBackend:
+    from jwp.server.queue.redis_batcher import CommandBatcher
     from jwp.server.queue.redis_bus import RedisClusterEvents, RedisResultBus, RedisSubscriber
     from jwp.server.queue.redis_client import RedisHealth, create_client, safe_url
     from jwp.server.queue.redis_keys import RedisKeys
@@ -86,7 +87,10 @@ async def _open_redis(settings: Settings) -> QueueBackend:
     try:
         keys = RedisKeys(settings.jwp_redis_key_prefix)
         health = RedisHealth(settings.redis_url)
-        queue = RedisJobQueue(client, keys, health, lease_ms=settings.jwp_lease_ms)
+        # One batcher for the queue, the statuses and the bus, so the commands
+        # a finishing job issues together go to Redis in one pipeline.
+        batcher = CommandBatcher(client)
+        queue = RedisJobQueue(client, keys, health, lease_ms=settings.jwp_lease_ms, batcher=batcher)
         events = RedisClusterEvents(client, keys, health, process_id=queue.process_id)
         subscriber = RedisSubscriber(client, health)
         await subscriber.start(events.channel_handlers())
@@ -116,13 +120,14 @@ async def _open_redis(settings: Settings) -> QueueBackend:
     prefix = f", key prefix {keys.prefix!r}" if keys.prefix else ""
     return QueueBackend(
         queue=queue,
-        statuses=RedisJobStatusMap(client, keys, health),
+        statuses=RedisJobStatusMap(client, keys, health, batcher=batcher),
         bus=RedisResultBus(
             client,
             keys,
             health,
             subscriber,
             remember_s=settings.job_queue_expire_job_result_seconds,
+            batcher=batcher,
         ),
         events=events,
         ids=ids,

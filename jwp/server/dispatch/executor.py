@@ -97,8 +97,6 @@ class JobExecutor:
             end_ms = now_ms()
             run.recording = True
             await self._end_stream(run, status)
-            if worker.data.response_type != common_pb2.DIRECT:
-                await self._statuses.set(run.job_id, common_pb2.WAIT_RESULT)
             result = await self._recorder.finish(
                 run, status=status, output=output, start_ms=start_ms, end_ms=end_ms
             )

@@ -9,6 +9,7 @@ listeners.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -29,7 +30,14 @@ ChainEnqueuer = Callable[[worker_pb2.WorkerId, bytes, job_pb2.Job], Awaitable[No
 
 
 class JobRecorder:
-    """Records the outcome of each run and schedules what follows it."""
+    """Records the outcome of each run and schedules what follows it.
+
+    Args:
+        pipelined: Whether the queue, the statuses and the bus send their
+            commands through one Redis pipeline, so that the calls that end a
+            run are worth issuing together. In memory, running them one after
+            another is cheaper.
+    """
 
     def __init__(
         self,
@@ -41,6 +49,7 @@ class JobRecorder:
         statuses: JobStatusMap,
         bus: ResultBus,
         router: JobRouter,
+        pipelined: bool = False,
     ) -> None:
         self._ids = ids
         self._jobs = jobs
@@ -49,6 +58,7 @@ class JobRecorder:
         self._statuses = statuses
         self._bus = bus
         self._router = router
+        self._pipelined = pipelined
         self._enqueue_next: ChainEnqueuer | None = None
         self._observers = JobObservers()
 
@@ -104,11 +114,16 @@ class JobRecorder:
     async def finish(
         self, run: JobRun, *, status: ResultStatus, output: bytes | None, start_ms: int, end_ms: int
     ) -> job_result_pb2.JobResult | None:
-        """Record a run's outcome; return the final result, or None when a retry follows."""
+        """Record a run's outcome; return the final result, or None when a retry follows.
+
+        The job's status is WAIT_RESULT while its result is recorded, except
+        for a DIRECT job, whose caller waits for the result itself.
+        """
         job, worker = run.job, run.worker
         if status == common_pb2.ERROR_AND_RETRY:
             delay_ms = retry_delay_ms(worker.data.retry_policy, job.data.retried)
             if delay_ms is not None:
+                await self._mark_waiting(job, worker)
                 result = self.build_result(
                     job, worker, status=status, output=output, start_ms=start_ms, end_ms=end_ms
                 )
@@ -120,10 +135,30 @@ class JobRecorder:
         result = self.build_result(
             job, worker, status=status, output=output, start_ms=start_ms, end_ms=end_ms
         )
-        if not await self._close_run(run, result):
+        # Without storage work, WAIT_RESULT goes out with the status removal
+        # below, which keeps the order clients see and saves a round trip.
+        touches_storage = (
+            run.lease_until_ms is not None
+            or _should_store(result, worker)
+            or worker.data.periodic_interval > 0
+        )
+        if touches_storage:
+            await self._mark_waiting(job, worker)
+        lease_kept, next_job = await self._close_run(run, result)
+        if not lease_kept:
             return None
         self._observers.job_finished(run, status, end_ms - start_ms)
-        await self._deliver(result, worker)
+        # In Scalable mode the queue entry, the status and the delivery go out
+        # in one Redis pipeline, in this order, so they cost one round trip.
+        waiting = [] if touches_storage else [lambda: self._mark_waiting(job, worker)]
+        await self._together(
+            *waiting,
+            lambda: self._release_queue_entry(run),
+            lambda: self._update_status(job, next_job),
+            *self._delivery(result, worker),
+        )
+        if next_job is not None:
+            self._router.wake_poller_if_due(next_job)
         if status == common_pb2.SUCCESS and output is not None:
             await self._chain(job, worker, output)
         return result
@@ -197,8 +232,14 @@ class JobRecorder:
             await self._queue.push(next_job, run.channel)
         return True
 
-    async def _close_run(self, run: JobRun, result: job_result_pb2.JobResult) -> bool:
-        """Store the result and remove or reschedule the job; False if the lease was lost."""
+    async def _close_run(
+        self, run: JobRun, result: job_result_pb2.JobResult
+    ) -> tuple[bool, job_pb2.Job | None]:
+        """Store the result and remove or reschedule the job's row.
+
+        Returns whether the run kept its lease (False: record nothing more)
+        and the next run of a periodic job, None when no run follows.
+        """
         job, worker = run.job, run.worker
         stored = result if _should_store(result, worker) else None
         cancelled = result.data.status == common_pb2.CANCELLED
@@ -209,7 +250,7 @@ class JobRecorder:
             ):
                 self._log_lost_lease(run)
                 await self._release_queue_entry(run)
-                return False
+                return False, None
         else:
             if stored is not None:
                 await self._job_results.insert(stored)
@@ -219,13 +260,18 @@ class JobRecorder:
             elif next_job is not None:
                 # The worker became periodic after this job was queued.
                 await self._router.store_row(next_job, replace=True)
-        await self._release_queue_entry(run)
+        return True, next_job
+
+    async def _mark_waiting(self, job: job_pb2.Job, worker: worker_pb2.Worker) -> None:
+        if worker.data.response_type != common_pb2.DIRECT:
+            await self._statuses.set(job.id.value, common_pb2.WAIT_RESULT)
+
+    async def _update_status(self, job: job_pb2.Job, next_job: job_pb2.Job | None) -> None:
+        """Mark a job PENDING when its next periodic run follows, else remove its status."""
         if next_job is not None:
             await self._statuses.set(job.id.value, common_pb2.PENDING)
-            self._router.wake_poller_if_due(next_job)
         else:
             await self._statuses.delete(job.id.value)
-        return True
 
     def _next_periodic_job(self, job: job_pb2.Job, worker: worker_pb2.Worker) -> job_pb2.Job | None:
         interval_ms = worker.data.periodic_interval
@@ -250,9 +296,18 @@ class JobRecorder:
         return next_job
 
     async def _deliver(self, result: job_result_pb2.JobResult, worker: worker_pb2.Worker) -> None:
+        await self._together(*self._delivery(result, worker))
+
+    def _delivery(
+        self, result: job_result_pb2.JobResult, worker: worker_pb2.Worker
+    ) -> list[Callable[[], Awaitable[None]]]:
+        """Return the steps that hand a final result to its DIRECT caller and to listeners."""
+        remember = worker.data.broadcast_results
+        steps: list[Callable[[], Awaitable[None]]] = []
         if worker.data.response_type == common_pb2.DIRECT:
-            await self._bus.send_direct(result)
-        await self._bus.publish(result, remember=worker.data.broadcast_results)
+            steps.append(lambda: self._bus.send_direct(result))
+        steps.append(lambda: self._bus.publish(result, remember=remember))
+        return steps
 
     async def _chain(self, job: job_pb2.Job, worker: worker_pb2.Worker, output: bytes) -> None:
         if self._enqueue_next is None or not worker.data.next_workers:
@@ -267,6 +322,22 @@ class JobRecorder:
                     next_worker.value,
                     error,
                 )
+
+    async def _together(self, *steps: Callable[[], Awaitable[None]]) -> None:
+        """Run the steps in order, or concurrently when they share a Redis pipeline.
+
+        Steps that reach Redis in the same event-loop turn go out in one
+        pipeline, which runs their commands in the order of the steps. The
+        first error is raised once every step has ended.
+        """
+        if not self._pipelined:
+            for step in steps:
+                await step()
+            return
+        outcomes = await asyncio.gather(*(step() for step in steps), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _release_queue_entry(self, run: JobRun) -> None:
         if run.queued is not None:

@@ -307,13 +307,14 @@ class RedisResultBus(ResultBus):
         subscriber: RedisSubscriber,
         *,
         remember_s: int,
+        batcher: CommandBatcher | None = None,
     ) -> None:
         self._client = client
         self._keys = keys
         self._health = health
         self._subscriber = subscriber
         self._remember_s = remember_s
-        self._batcher = CommandBatcher(client)
+        self._batcher = batcher or CommandBatcher(client)
 
     @contextlib.asynccontextmanager
     async def expect_direct(self, job_id: int) -> AsyncIterator[Subscription]:
@@ -325,12 +326,16 @@ class RedisResultBus(ResultBus):
     async def send_direct(self, result: job_result_pb2.JobResult) -> None:
         job_id = result.data.job_id.value
         key = self._keys.direct_result(job_id)
-        action = f"send the DIRECT result of job {job_id}"
-        async with self._health.guard(action), self._client.pipeline(transaction=True) as pipe:
-            pipe.rpush(key, result.SerializeToString())
-            pipe.expire(key, self._remember_s)
-            pipe.publish(self._keys.direct_channel(job_id), b"1")
-            await pipe.execute()
+        encoded = result.SerializeToString()
+        channel = self._keys.direct_channel(job_id)
+        # One pipeline runs the commands in this order, so the list exists
+        # when the notification arrives and expires with the last push.
+        async with self._health.guard(f"send the DIRECT result of job {job_id}"):
+            await self._batcher.execute(
+                lambda pipe: pipe.rpush(key, encoded),
+                lambda pipe: pipe.expire(key, self._remember_s),
+                lambda pipe: pipe.publish(channel, b"1"),
+            )
 
     async def publish(self, result: job_result_pb2.JobResult, *, remember: bool) -> None:
         job_id = result.data.job_id.value

@@ -159,7 +159,13 @@ class RedisJobQueue(JobQueue):
     """Channel queues in Redis lists, shared by every process of a Scalable deployment."""
 
     def __init__(
-        self, client: Redis, keys: RedisKeys, health: RedisHealth, *, lease_ms: int
+        self,
+        client: Redis,
+        keys: RedisKeys,
+        health: RedisHealth,
+        *,
+        lease_ms: int,
+        batcher: CommandBatcher | None = None,
     ) -> None:
         self._client = client
         self._keys = keys
@@ -167,7 +173,7 @@ class RedisJobQueue(JobQueue):
         self._lease_ms = lease_ms
         self.process_id = new_process_id()
         self._processing = keys.processing(self.process_id)
-        self._batcher = CommandBatcher(client)
+        self._batcher = batcher or CommandBatcher(client)
         self._push = client.register_script(PUSH_SCRIPT)
         self._fetch = client.register_script(FETCH_SCRIPT)
         self._complete = client.register_script(COMPLETE_SCRIPT)
@@ -473,11 +479,18 @@ class RedisJobQueue(JobQueue):
 class RedisJobStatusMap(JobStatusMap):
     """Job statuses in the jobworkerp `JOB_STATUS` hash (job id -> JobStatus number)."""
 
-    def __init__(self, client: Redis, keys: RedisKeys, health: RedisHealth) -> None:
+    def __init__(
+        self,
+        client: Redis,
+        keys: RedisKeys,
+        health: RedisHealth,
+        *,
+        batcher: CommandBatcher | None = None,
+    ) -> None:
         self._client = client
         self._key = keys.job_status
         self._health = health
-        self._batcher = CommandBatcher(client)
+        self._batcher = batcher or CommandBatcher(client)
 
     async def set(self, job_id: int, status: int) -> None:
         async with self._health.guard(f"set status of job {job_id}"):

@@ -419,6 +419,8 @@ class PluginRunner(Runner):
         self._definition = definition
         self._host = host
         self._instance: object | None = None
+        self._construct_on_run = False
+        """Whether `run` creates the instance, in the same hop to the plugin's loop."""
         self._abandoned = False
         """Whether a call was left running after its job stopped, so `close` must not wait."""
 
@@ -428,8 +430,16 @@ class PluginRunner(Runner):
         Raises:
             FatalRunnerError: The instance could not be created or `load` raised.
         """
+        runner_class = self._definition.runner_class
+        if not hasattr(runner_class, "load") and inspect.iscoroutinefunction(
+            getattr(runner_class, "run", None)
+        ):
+            # Without a `load`, nothing happens between creating the instance
+            # and running it, so both take one crossing to the plugin's thread.
+            self._construct_on_run = True
+            return
         try:
-            self._instance = await self._host.run(_construct(self._definition.runner_class))
+            self._instance = await self._host.run(_construct(runner_class))
             if hasattr(self._instance, "load"):
                 await self._call("load", settings)
         except RunnerError:
@@ -446,11 +456,46 @@ class PluginRunner(Runner):
             RunnerError: The plugin raised (OTHER_ERROR unless it raised a
                 RunnerError subclass itself) or returned something other than bytes.
         """
-        result = await self._call_checked("run", args, dict(metadata))
+        if self._construct_on_run and self._instance is None:
+            result = await self._construct_and_run(args, dict(metadata))
+        else:
+            result = await self._call_checked("run", args, dict(metadata))
         return _as_bytes(result, self._name)
+
+    async def _construct_and_run(self, args: bytes, metadata: dict[str, str]) -> Any:
+        """Create the instance and call its coroutine `run` in one hop to the plugin's loop."""
+
+        async def construct_and_run() -> Any:
+            try:
+                instance = self._definition.runner_class()
+            except Exception as error:
+                raise _ConstructionError(error) from error
+            self._instance = instance
+            return await getattr(instance, "run")(args, metadata)  # noqa: B009 - checked at load
+
+        try:
+            return await self._host.run(construct_and_run())
+        except asyncio.CancelledError:
+            self._abandoned = True
+            raise
+        except _ConstructionError as error:
+            raise FatalRunnerError(
+                f"plugin {self._name!r} failed to load: {_describe(error.cause)}"
+            ) from error.cause
+        except RunnerError:
+            raise
+        except Exception as error:
+            raise self._runner_error(error) from error
 
     async def run_stream(self, args: bytes, metadata: Mapping[str, str]) -> AsyncIterator[bytes]:
         """Forward the chunks of the plugin's `run_stream` as it yields them."""
+        if self._construct_on_run and self._instance is None:
+            try:
+                self._instance = await self._host.run(_construct(self._definition.runner_class))
+            except Exception as error:
+                raise FatalRunnerError(
+                    f"plugin {self._name!r} failed to load: {_describe(error)}"
+                ) from error
         method = getattr(self._require_instance(), "run_stream")  # noqa: B009 - checked at load
         chunks: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(STREAM_BUFFER_CHUNKS)
         loop = asyncio.get_running_loop()
@@ -541,6 +586,14 @@ class PluginRunner(Runner):
             return error
         logger.warning("plugin %r raised %s", self._name, _describe(error), exc_info=error)
         return RunnerError(f"plugin {self._name!r} raised {_describe(error)}")
+
+
+class _ConstructionError(Exception):
+    """Carries an error of a plugin's constructor out of a combined create-and-run call."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 async def _construct(runner_class: Callable[[], object]) -> object:

@@ -165,3 +165,46 @@ async def test_spec_describes_plugin(host: PluginHost) -> None:
     assert spec.definition == plugin.source
     assert spec.streams
     assert "message HelloArgs" in spec.args_proto
+
+
+async def test_constructor_error_fails_run_fatally(host: PluginHost, tmp_path: Path) -> None:
+    path = write_plugin(
+        tmp_path,
+        "broken_init",
+        "class BrokenInit:\n"
+        "    def __init__(self):\n"
+        "        raise ValueError('no config')\n"
+        "    async def run(self, args, metadata):\n"
+        "        return args\n"
+        "jwp_runner = PluginDefinition(name='B', description='', runner_class=BrokenInit)\n",
+    )
+    spec = plugin_runner_spec(70_003, "B", "", await load_plugin(str(path)), host)
+    runner = spec.factory()
+    await runner.load(b"")
+
+    with pytest.raises(FatalRunnerError, match="failed to load: ValueError: no config"):
+        await runner.run(b"x", {})
+    await runner.close()
+
+
+async def test_instance_created_on_run_is_reused(host: PluginHost, tmp_path: Path) -> None:
+    path = write_plugin(
+        tmp_path,
+        "counting",
+        "class Counting:\n"
+        "    created = 0\n"
+        "    def __init__(self):\n"
+        "        Counting.created += 1\n"
+        "        self.calls = 0\n"
+        "    async def run(self, args, metadata):\n"
+        "        self.calls += 1\n"
+        "        return f'{Counting.created}:{self.calls}'.encode()\n"
+        "jwp_runner = PluginDefinition(name='C', description='', runner_class=Counting)\n",
+    )
+    spec = plugin_runner_spec(70_004, "C", "", await load_plugin(str(path)), host)
+    runner = spec.factory()
+    await runner.load(b"")
+
+    assert await runner.run(b"", {}) == b"1:1"
+    assert await runner.run(b"", {}) == b"1:2"
+    await runner.close()

@@ -313,3 +313,23 @@ async def test_memory_monitoring_reports_peak_rss() -> None:
 
 async def test_wait_for_cleanups_without_pending() -> None:
     await asyncio.wait_for(process.wait_for_cleanups(), timeout=1)
+
+
+async def test_fallback_without_pidfd(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, assert_reaped: Callable[[int], None]
+) -> None:
+    monkeypatch.setattr(process, "_pidfd_supported", lambda: False)
+    result = await run(["sh", "-c", "echo out; exit 3"])
+    assert result.exit_code == 3
+    assert result.stdout.data == b"out\n"
+
+    pid_file = tmp_path / "main.pid"
+    recorder = LineRecorder()
+    task = asyncio.create_task(
+        run(["sh", "-c", f"echo $$ > {pid_file}; echo ready; sleep 30"], on_line=recorder)
+    )
+    await recorder.seen.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert_reaped(read_pid(pid_file))
