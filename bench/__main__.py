@@ -21,12 +21,12 @@ from .run import VARIANT_NAMES, WORKLOADS, Options, run
 MODES = ("scalable", "standalone")
 
 
-def _names(text: str, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+def _names(text: str, allowed: tuple[str, ...], kind: str) -> tuple[str, ...]:
     names = tuple(name.strip() for name in text.split(",") if name.strip())
     unknown = [name for name in names if name not in allowed]
     if unknown:
         raise argparse.ArgumentTypeError(
-            f"unknown {what} {', '.join(unknown)}; choose from {', '.join(allowed)}"
+            f"unknown {kind} {', '.join(unknown)}; choose from {', '.join(allowed)}"
         )
     return names
 

@@ -28,8 +28,8 @@ def parse_time_ms(text: str, option: str, *, now: int | None = None) -> int:
     `+2h`, `+1d`). An ISO time without an offset is read as UTC.
 
     Raises:
-        InputError: The text is none of these, or a time after the year 9999,
-            naming `option`.
+        InputError: The text matches none of these forms or is a time after
+            the year 9999. The message names `option`.
     """
     value = text.strip()
     if is_ascii_digits(value):

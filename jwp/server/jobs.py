@@ -126,7 +126,7 @@ class JobManager:
         """Validate and place several jobs, and return per request its job id or its error.
 
         Each request is checked as `enqueue` checks it, and a DIRECT worker
-        is rejected because nobody waits for the result. The accepted jobs
+        is rejected because no caller waits for its result. The accepted jobs
         are placed together, so immediate jobs cost one queue round trip.
         """
         if not self.accepting:

@@ -65,6 +65,24 @@ def jwp(address: str, *args: str, expect: int = 0) -> subprocess.CompletedProces
     return completed
 
 
+@contextlib.contextmanager
+def _running_cli(*arguments: str) -> Iterator[subprocess.Popen[str]]:
+    """Start `jwp ARGUMENTS` with piped output, and kill it if the test leaves it running."""
+    with subprocess.Popen(
+        [JWP, *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_client_env(),
+    ) as process:
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
 class LineReader:
     """Collects the lines of a pipe in a thread, so a test can wait for the next one."""
 
@@ -217,31 +235,22 @@ def test_ctrl_c_while_waiting_names_job(server_process: ServerProcess, command: 
         address, "worker", "create", "--name", "Waits", "--runner-id", "1",
         "--channel", "nobody-serves-this", "--response-type", "DIRECT",
     )  # fmt: skip
-    with subprocess.Popen(
-        [JWP, "--address", address, "job", command, "-w", "Waits", "-a", '{"command":"true"}'],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_client_env(),
+    with _running_cli(
+        "--address", address, "job", command, "-w", "Waits", "-a", '{"command":"true"}'
     ) as waiting:
-        try:
-            stderr = LineReader(waiting.stderr)  # type: ignore[arg-type]
-            warning = stderr.next_line()
-            queued = eventually_sync(
-                lambda: json.loads(
-                    jwp(
-                        address, "job", "find-queue-list", "--channel", "nobody-serves-this",
-                        "--json",
-                    ).stdout
-                ),
-                message="job queued",
-            )  # fmt: skip
-            waiting.send_signal(signal.SIGINT)
-            exit_code = waiting.wait(timeout=LINE_TIMEOUT_S)
-        finally:
-            if waiting.poll() is None:
-                waiting.kill()
-                waiting.wait()
+        stderr = LineReader(waiting.stderr)  # type: ignore[arg-type]
+        warning = stderr.next_line()
+        queued = eventually_sync(
+            lambda: json.loads(
+                jwp(
+                    address, "job", "find-queue-list", "--channel", "nobody-serves-this",
+                    "--json",
+                ).stdout
+            ),
+            message="job queued",
+        )  # fmt: skip
+        waiting.send_signal(signal.SIGINT)
+        exit_code = waiting.wait(timeout=LINE_TIMEOUT_S)
         stderr.join()
 
     job_id = queued[0]["id"]
@@ -272,21 +281,12 @@ def test_ctrl_c_during_enqueue_workflow_cleans_up(
         f"          arguments: {{command: sh, args: ['-c', 'touch {started}; sleep 30']}}\n",
         encoding="utf-8",
     )
-    with subprocess.Popen(
-        [JWP, "--address", address, "job", "enqueue-workflow", "-i", "null", "-w", str(workflow)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_client_env(),
+    with _running_cli(
+        "--address", address, "job", "enqueue-workflow", "-i", "null", "-w", str(workflow)
     ) as waiting:
-        try:
-            eventually_sync(started.exists, message="workflow step started")
-            waiting.send_signal(signal.SIGINT)
-            _, stderr = waiting.communicate(timeout=LINE_TIMEOUT_S)
-        finally:
-            if waiting.poll() is None:
-                waiting.kill()
-                waiting.wait()
+        eventually_sync(started.exists, message="workflow step started")
+        waiting.send_signal(signal.SIGINT)
+        _, stderr = waiting.communicate(timeout=LINE_TIMEOUT_S)
 
     assert waiting.returncode == 130
     assert re.fullmatch(
@@ -305,21 +305,12 @@ def test_server_stop_during_direct_wait(tmp_path: Path) -> None:
     try:
         jwp(server.address, "worker", "create", "--name", "Direct", "--runner-id", "1")
         args = json.dumps({"command": "sh", "args": ["-c", f"touch {started}; sleep 30"]})
-        with subprocess.Popen(
-            [JWP, "--address", server.address, "job", "enqueue", "-w", "Direct", "-a", args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=_client_env(),
+        with _running_cli(
+            "--address", server.address, "job", "enqueue", "-w", "Direct", "-a", args
         ) as waiting:
-            try:
-                eventually_sync(started.exists, message="DIRECT job started")
-                server.signal(signal.SIGTERM)
-                _, stderr = waiting.communicate(timeout=LINE_TIMEOUT_S)
-            finally:
-                if waiting.poll() is None:
-                    waiting.kill()
-                    waiting.wait()
+            eventually_sync(started.exists, message="DIRECT job started")
+            server.signal(signal.SIGTERM)
+            _, stderr = waiting.communicate(timeout=LINE_TIMEOUT_S)
         assert server.wait() == 0
     finally:
         server.kill()
@@ -340,26 +331,17 @@ def test_server_killed_during_direct_wait(tmp_path: Path) -> None:
         # The job writes its pid, so the test can stop the command that the
         # killed server leaves behind.
         args = json.dumps({"command": "sh", "args": ["-c", f"echo $$ > {started}; exec sleep 30"]})
-        with subprocess.Popen(
-            [JWP, "--address", server.address, "job", "enqueue", "-w", "Direct", "-a", args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=_client_env(),
+        with _running_cli(
+            "--address", server.address, "job", "enqueue", "-w", "Direct", "-a", args
         ) as waiting:
-            try:
-                eventually_sync(
-                    lambda: started.exists() and started.read_text().strip(),
-                    message="DIRECT job started",
-                )
-                server.kill()
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(int(started.read_text()), signal.SIGKILL)
-                _, stderr = waiting.communicate(timeout=LINE_TIMEOUT_S)
-            finally:
-                if waiting.poll() is None:
-                    waiting.kill()
-                    waiting.wait()
+            eventually_sync(
+                lambda: started.exists() and started.read_text().strip(),
+                message="DIRECT job started",
+            )
+            server.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(started.read_text()), signal.SIGKILL)
+            _, stderr = waiting.communicate(timeout=LINE_TIMEOUT_S)
     finally:
         server.kill()
 

@@ -124,12 +124,13 @@ async def test_redis_restart_mid_run(
 ) -> None:
     """Lost: nothing. Every job, queued or running when Redis went away, has one SUCCESS.
 
-    The four jobs running during the outage end while Redis is down. An
-    outcome that cannot be recorded makes the job go back to the queue once
-    Redis returns, so it runs a second time (at least once delivery); a
-    recording still in progress when Redis returns can succeed instead.
-    Queued jobs run once. Enqueues during the outage are rejected with
-    UNAVAILABLE and leave nothing that runs later.
+    The four jobs running during the outage end while Redis is down. When a
+    job's outcome cannot be recorded, the job goes back to the queue once
+    Redis returns and runs a second time (at least once delivery). A
+    recording still in progress when Redis returns can succeed instead, so
+    each of these jobs runs once or twice. Queued jobs run once. Enqueues
+    during the outage are rejected with UNAVAILABLE and leave nothing that
+    runs later.
     """
     front_process = await redis_cluster.start("front")
     front = await redis_cluster.stubs(front_process)
@@ -238,8 +239,8 @@ async def test_mariadb_stop_and_start(
 ) -> None:
     """Lost: nothing. RPCs that need the database get UNAVAILABLE while it is down.
 
-    The three jobs running during the outage end while the database is down;
-    their results cannot be stored, so they run again once it is back.
+    The three jobs running during the outage end while the database is down.
+    Their results cannot be stored, so they run again once it is back.
     """
     front_process = await mariadb_cluster.start("front")
     front = await mariadb_cluster.stubs(front_process)
@@ -317,7 +318,7 @@ async def test_mariadb_stop_and_start(
 async def test_mariadb_frozen(
     mariadb_cluster: Cluster, mariadb_server: PrivateMariaDB, tmp_path: Path
 ) -> None:
-    """Lost: nothing. A database that stops answering gets UNAVAILABLE, not a hang."""
+    """Lost: nothing. RPCs to a frozen database fail with UNAVAILABLE instead of hanging."""
     front_process = await mariadb_cluster.start("front")
     front = await mariadb_cluster.stubs(front_process)
     await create_worker(front, "before")
@@ -436,7 +437,7 @@ async def log_contains(process: ServerProcess, fragment: str) -> bool:
 
 
 async def enqueue_when_available(stubs: Stubs, worker: str, args: bytes) -> int:
-    """Enqueue a job; return 0 while the front answers UNAVAILABLE."""
+    """Enqueue a job; return 0 while the front returns UNAVAILABLE."""
     try:
         return await enqueue(stubs, worker, args)
     except grpc.aio.AioRpcError as error:
@@ -446,7 +447,7 @@ async def enqueue_when_available(stubs: Stubs, worker: str, args: bytes) -> int:
 
 
 async def create_when_available(stubs: Stubs, name: str) -> bool:
-    """Create a worker; return False while the front answers UNAVAILABLE."""
+    """Create a worker; return False while the front returns UNAVAILABLE."""
     try:
         await stubs.workers.Create(worker_data(name))
     except grpc.aio.AioRpcError as error:

@@ -1,8 +1,8 @@
 """Private Redis and MariaDB servers that a test may stop and start at will.
 
-The Redis and MariaDB on the default ports are shared with other test runs,
-so a test that takes a service away starts its own instance on a free
-loopback port, with its data in the test's temporary folder, and stops it
+The Redis and MariaDB on the default ports are shared with other test runs.
+A test that takes a service away therefore starts its own instance on a free
+loopback port, keeps its data in the test's temporary folder, and stops it
 afterwards. When the server binaries are missing the test is skipped, except
 under CI (the `CI` environment variable is set), where it fails.
 """
@@ -105,7 +105,7 @@ class PrivateServer:
             process.wait(STOP_TIMEOUT_S)
 
     def freeze(self) -> None:
-        """SIGSTOP the server: connections stay open but nothing answers, like a hung host."""
+        """SIGSTOP the server: connections stay open but no reply comes, like a hung host."""
         assert self.process is not None, f"{self.name} is not running"
         self.process.send_signal(signal.SIGSTOP)
 

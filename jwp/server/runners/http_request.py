@@ -245,8 +245,9 @@ def decode_body(body: bytes, charset: str | None) -> str:
 async def check_http_request_settings(settings: bytes) -> None:
     """Reject HTTP_REQUEST worker settings whose `base_url` is set but not an http(s) URL.
 
-    An empty `base_url` passes, as it did before this check existed, and
-    each job then fails at load with a message that says to set it.
+    An empty `base_url` passes, so that workers without settings can still
+    be created. Each of their jobs then fails at load with a message asking
+    for a `base_url`.
 
     Raises:
         InvalidArgumentError: `base_url` is not an absolute http or https URL.
